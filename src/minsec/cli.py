@@ -7,17 +7,14 @@ with :mod:`minsec.output`. Errors on bad input print one message and exit with c
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from minsec import __version__, config
+from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err, progress
 from minsec.errors import MinsecError
 from minsec.output import Format, emit
 
@@ -35,36 +32,9 @@ catalog_app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(catalog_app, name="catalog")
 
-err = Console(stderr=True)
+from minsec.commands.assess import assess_app  # noqa: E402
 
-FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-]
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="DuckDB store file (default: $MINSEC_HOME/minsec.duckdb).",
-        envvar="MINSEC_STORE",
-    ),
-]
-
-
-@contextmanager
-def progress(description: str) -> Iterator[Progress]:
-    """A progress display on stderr (so that data on stdout stays clean)."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        yield bar
+app.add_typer(assess_app, name="assess")
 
 
 def _version(value: bool) -> None:
@@ -104,7 +74,7 @@ def data_fetch(
     from minsec.store import Store
 
     with progress("fetch default data") as bar:
-        task = bar.add_task("fetch default data", total=None)
+        task = bar.task_ids[0]
 
         def step(text: str) -> None:
             bar.update(task, description=text)
@@ -146,8 +116,7 @@ def data_import(
 
     kind = sources.kind(source)
     options = {"source_id": source_id} if source_id else {}
-    with progress(f"import {source}") as bar:
-        bar.add_task(f"parse {path.name}", total=None)
+    with progress(f"import {source}: parse {path.name}"):
         parsed = kind.parse(path, **options)
         with Store(store) as st:
             result = parsed.write(st, force=force)

@@ -108,3 +108,20 @@ def resolve_party(name: str) -> tuple[str, tuple[str, ...]]:
         f"unknown importer {name!r}: neither a country nor a bloc",
         hint=suggestion(name, names),
     )
+
+
+def parties(names: str | list[str] | tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Resolve importers given as ``"USA,JPN,like-minded"`` or a list to label → members.
+
+    >>> list(parties("USA,EU27"))
+    ['USA', 'EU27']
+    """
+    items = names.split(",") if isinstance(names, str) else list(names)
+    out: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        if item.strip():
+            label, members = resolve_party(item.strip())
+            out[label] = members
+    if not out:
+        raise InputError("no importer given; name countries (ISO3 or names) or blocs")
+    return out

