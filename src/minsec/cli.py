@@ -177,6 +177,35 @@ def data_export(
     emit(frame, fmt, output=output, title=table)
 
 
+@data_app.command("schema")
+def data_schema(
+    table: Annotated[str | None, typer.Argument(help="One table (default: all).")] = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Describe the store's tables: columns, types, units, descriptions."""
+    from minsec.errors import InputError
+    from minsec.store import schema
+
+    cols = [c for c in schema.columns() if table is None or c.table == table]
+    if not cols:
+        raise InputError(f"no table {table!r}; tables are {', '.join(schema.tables())}")
+    frame = pd.DataFrame(
+        [
+            {
+                "table": c.table,
+                "column": c.name,
+                "type": c.type,
+                "unit": c.unit,
+                "nullable": c.nullable,
+                "description": c.description,
+            }
+            for c in cols
+        ]
+    )
+    emit(frame, fmt, output=output, title="Store schema")
+
+
 # -- catalog ---------------------------------------------------------------------------------
 
 
