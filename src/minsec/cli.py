@@ -36,6 +36,10 @@ from minsec.commands.assess import assess_app  # noqa: E402
 
 app.add_typer(assess_app, name="assess")
 
+from minsec.commands.brief import brief_cmd  # noqa: E402
+
+app.command("brief")(brief_cmd)
+
 
 def _version(value: bool) -> None:
     if value:
