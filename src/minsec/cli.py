@@ -106,6 +106,13 @@ def data_import(
     source_id: Annotated[
         str | None, typer.Option("--as", help="Source id to record (default: derived from file).")
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            help="Parser option KEY=VALUE (repeatable), e.g. --option hs_revision=HS17 for BACI.",
+        ),
+    ] = None,
     store: StoreOpt = None,
     force: Annotated[
         bool, typer.Option(help="Re-import even if the checksum is recorded.")
@@ -115,15 +122,32 @@ def data_import(
 
     A bad file changes nothing; re-importing the same file is a no-op.
     """
+    import warnings
+
     from minsec import sources
+    from minsec.errors import InputError
     from minsec.store import Store
 
     kind = sources.kind(source)
-    options = {"source_id": source_id} if source_id else {}
-    with progress(f"import {source}: parse {path.name}"):
+
+    options: dict[str, str] = {"source_id": source_id} if source_id else {}
+    for item in option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--option {item!r} must be KEY=VALUE", column="--option")
+        options[key.strip()] = value.strip()
+    with (
+        progress(f"import {source}: parse {path.name}"),
+        warnings.catch_warnings(record=True) as seen,
+    ):
+        warnings.simplefilter("always")
         parsed = kind.parse(path, **options)
         with Store(store) as st:
             result = parsed.write(st, force=force)
+    for warning in seen:
+        err.print(f"warning: {warning.message}", highlight=False)
+    for note in parsed.notes:
+        err.print(f"note: {note}")
     if result.skipped:
         err.print(f"{parsed.source}: this file is already imported (same SHA-256); nothing to do")
     else:

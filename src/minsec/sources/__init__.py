@@ -30,8 +30,23 @@ class SourceKind:
         mod = importlib.import_module(self.module)
         return cast(Callable[..., Parsed], mod.parse)
 
+    def options(self) -> list[str]:
+        """Keyword options the parser accepts (besides the path)."""
+        import inspect
+
+        params = inspect.signature(self.parser()).parameters.values()
+        return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
     def parse(self, path: Path, **options: Any) -> Parsed:
-        """Parse ``path`` into store tables."""
+        """Parse ``path`` into store tables; unknown options raise with the accepted ones."""
+        unknown = sorted(set(options) - set(self.options()))
+        if unknown:
+            from minsec.errors import InputError
+
+            raise InputError(
+                f"source {self.name!r} has no option(s) {unknown}; it accepts {self.options()}",
+                column="--option",
+            )
         return self.parser()(Path(path), **options)
 
 

@@ -31,6 +31,11 @@ class Parsed:
     path: str | None = None
     licence: str | None = None
 
+    @property
+    def notes(self) -> list[str]:
+        """One-line remarks for the user about this import (e.g. names kept unmapped)."""
+        return []
+
     def write(self, store: Store, *, force: bool = False) -> ImportResult:
         """Import into ``store`` in one transaction (no-op if this checksum is recorded)."""
         return store.write_source(
