@@ -1,0 +1,1 @@
+"""Disruptions: scenarios, propagation on the trade network, allied allocation, Monte Carlo."""

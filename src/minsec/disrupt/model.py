@@ -1,0 +1,186 @@
+"""The data structures of the disruption engine (shared by scenarios and Monte Carlo).
+
+Everything is per commodity (and stage) and per baseline year, over an index of ``n``
+countries. Arrays carry a leading **run** axis ``R`` so that one call evaluates one named
+scenario (``R = 1``) or a chunk of Monte Carlo draws (``R`` = thousands) the same way.
+
+Units: tonnes (of the commodity's trade basket, gross weight unless the baseline says it
+converted to content), months, US dollars.
+
+The engine function is::
+
+    minsec.disrupt.engine.propagate(baseline: Baseline, shocks: Shocks, params: Parameters,
+                                    responses: Responses | None = None) -> Outcome
+
+and must be a pure function of its inputs (no store access, no randomness).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """One year of supply and trade of one commodity (stage), as matrices.
+
+    Attributes
+    ----------
+    commodity, stage, year:
+        What the baseline describes.
+    hs6:
+        HS codes summed into ``trade_t``.
+    countries:
+        The ``n`` country ids indexing every axis (sorted).
+    trade_t:
+        ``(n, n)`` annual tonnes, ``[i, j]`` = exporter i → importer j; diagonal 0.
+    production_t:
+        ``(n,)`` annual production in tonnes (0 where none or unknown).
+    consumption_t:
+        ``(n,)`` apparent consumption P + M − X, clipped at 0.
+    price_usd_per_t:
+        Baseline price (import unit value of the basket).
+    spare_capacity:
+        ``(n,)`` fraction σ_i of production that producer i can add at full ramp.
+    notes:
+        Caveats of the data (bases, gaps), shown to users with every result.
+    """
+
+    commodity: str
+    stage: str
+    year: int
+    hs6: tuple[str, ...]
+    countries: tuple[str, ...]
+    trade_t: FloatArray
+    production_t: FloatArray
+    consumption_t: FloatArray
+    price_usd_per_t: float
+    spare_capacity: FloatArray
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        """Number of countries."""
+        return len(self.countries)
+
+    def index(self, country: str) -> int:
+        """Position of a country id on the axes."""
+        return self.countries.index(country)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Model parameters (documented defaults per commodity live in the scenario layer).
+
+    Attributes
+    ----------
+    months:
+        Horizon of the simulation in monthly steps.
+    leakage:
+        λ in [0, 1]: share of a targeted ban's withheld volume that still reaches the
+        targets through third countries (diversion/re-export).
+    ramp_months:
+        Months for spare capacity to reach full output (linear ramp).
+    demand_elasticity:
+        ε_d < 0, short-run iso-elastic demand D(p) = D0 (p/p0)^ε_d.
+    supply_elasticity:
+        ε_s ≥ 0, short-run supply response S(p) = S0 (p/p0)^ε_s of unaffected producers.
+    max_price_multiple:
+        Cap on p/p0 when clearing (a market with almost nothing left).
+    """
+
+    months: int = 12
+    leakage: float = 0.0
+    ramp_months: float = 6.0
+    demand_elasticity: float = -0.15
+    supply_elasticity: float = 0.1
+    max_price_multiple: float = 20.0
+
+
+@dataclass(frozen=True)
+class Shocks:
+    """A batch of ``R`` disruption draws over the ``n`` countries of a baseline.
+
+    Attributes
+    ----------
+    export_fraction:
+        ``(R, n)``: fraction of exporter k's exports to its targets that is withheld.
+    targets:
+        ``(n, n)`` bool, ``[k, j]`` = importer j is targeted by exporter k's restriction
+        (the same for every run of the batch); all-True for an untargeted export ban.
+    outage_fraction:
+        ``(R, n)``: fraction of country k's production lost (mine/plant outage), which
+        reduces its exports pro rata and its domestic supply.
+    start_month:
+        ``(R, n)`` month (0-based) each exporter's event starts.
+    duration_months:
+        ``(R, n)`` length of each event in months (may exceed the horizon).
+    """
+
+    export_fraction: FloatArray
+    targets: BoolArray
+    outage_fraction: FloatArray
+    start_month: FloatArray
+    duration_months: FloatArray
+
+    @property
+    def runs(self) -> int:
+        """Number of runs R."""
+        return int(self.export_fraction.shape[0])
+
+
+@dataclass(frozen=True)
+class Responses:
+    """Policy responses available during the disruption.
+
+    Attributes
+    ----------
+    stockpile_t:
+        ``(n,)`` tonnes held by each country's stockpile at the start.
+    release_rate_t_per_month:
+        ``(n,)`` maximum monthly release of each stockpile.
+    demand_restraint:
+        ``(n,)`` fraction of demand each country can shed voluntarily (0 = none).
+    sharing_bloc:
+        Country ids that share supply (allied allocation), empty = no sharing.
+    """
+
+    stockpile_t: FloatArray
+    release_rate_t_per_month: FloatArray
+    demand_restraint: FloatArray
+    sharing_bloc: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the engine returns, per run, month and importer.
+
+    Attributes
+    ----------
+    shortfall_t:
+        ``(R, M, n)`` tonnes of baseline consumption not met in each month (≥ 0).
+    supply_t:
+        ``(R, M, n)`` tonnes available to each country in each month (after diversion,
+        spare capacity and stockpile draws).
+    stock_release_t:
+        ``(R, M, n)`` tonnes released from each country's stockpile.
+    price_index:
+        ``(R, M)`` p/p0 in each month.
+    baseline_monthly_t:
+        ``(n,)`` baseline monthly consumption (for percentages).
+    extra:
+        Further named arrays an engine may report (diverted flows, spare output, …).
+    """
+
+    shortfall_t: FloatArray
+    supply_t: FloatArray
+    stock_release_t: FloatArray
+    price_index: FloatArray
+    baseline_monthly_t: FloatArray
+    extra: dict[str, FloatArray] = field(default_factory=dict)
