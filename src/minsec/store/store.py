@@ -133,6 +133,13 @@ class Store:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def is_imported(self, source: str, sha256: str, version: str | None = None) -> bool:
+        """True when ``source`` was imported from the same file by the same parser version."""
+        row = self.con.execute(
+            "SELECT sha256, version FROM provenance WHERE source = ?", [source]
+        ).fetchone()
+        return row is not None and row[0] == sha256 and (version is None or row[1] == version)
+
     def write_source(
         self,
         *,
@@ -153,7 +160,7 @@ class Store:
         returns rows written per table. A source whose checksum is already recorded is
         skipped unless ``force``.
         """
-        if not force and self.imported_sha256(source) == sha256:
+        if not force and self.is_imported(source, sha256, version):
             return ImportResult(source=source, skipped=True)
         prepared = {}
         for name, frame in (tables or {}).items():
