@@ -45,7 +45,9 @@ def _run_one(name: str) -> dict[str, object]:
     start = time.perf_counter()
     extra = case.run(inputs) or {}
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # CLI cases
+    peak_mb = peak_kb / 1024
     return {"case": name, "size": case.size, "seconds": round(seconds, 4),
             "peak_rss_mb": round(peak_mb, 1), **extra}
 

@@ -71,16 +71,16 @@ def share_bars(shares: pd.DataFrame, *, label: str, key: str, title: str, top: i
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_title(title, loc="left", fontsize=11)
+    ax.set_title(title, loc="left", fontsize=11, pad=22)
     ax.spines[["top", "right"]].set_visible(False)
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in (CONCERN, LIKE_MINDED, OTHER)]
     ax.legend(
         handles,
         ["countries of concern", "like-minded", "other"],
-        loc="lower right",
+        loc="lower left",
         fontsize=8,
         frameon=False,
-        bbox_to_anchor=(1, -0.35 if len(groups) < 4 else -0.12),
+        bbox_to_anchor=(0, 1.0),
         ncol=3,
     )
     return _png(fig)
@@ -97,7 +97,7 @@ def lines(frame: pd.DataFrame, *, x: str, y: str, series: str, title: str, ylabe
     ax.set_title(title, loc="left", fontsize=11)
     ax.set_ylabel(ylabel)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=8, frameon=False, ncol=2)
+    ax.legend(fontsize=8, frameon=False, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _png(fig)
 
 
