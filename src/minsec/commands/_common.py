@@ -14,7 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from minsec.errors import InputError
 from minsec.output import Format
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
