@@ -181,3 +181,18 @@ def test_default_data_all_importers_all_years_is_complete(default_store: Store) 
     assert {"EU27", "like-minded", "countries-of-concern"} <= set(out["importer"])
     has = out[out["imports_kusd"] > 0]
     assert ((has["import_hhi"] >= 0) & (has["import_hhi"] <= 10_000 + 1e-6)).all()
+
+
+@pytest.mark.default_data
+def test_history_changes_and_risers(default_store: Store) -> None:
+    from minsec.assess.exposure import exposure_history, rising_risk
+
+    hist = exposure_history(default_store, "JPN", years=range(2018, 2025),
+                            commodities_="nickel,cobalt")
+    nickel = hist[hist["material"] == "nickel"].set_index("year")
+    assert np.isnan(nickel.loc[2018, "geopolrisk_score_change"])
+    assert nickel.loc[2024, "geopolrisk_score_change"] == pytest.approx(
+        nickel.loc[2024, "geopolrisk_score"] - nickel.loc[2023, "geopolrisk_score"]
+    )
+    risers = rising_risk(hist, top=None)
+    assert (risers["change"] > 0).all() and risers["change"].is_monotonic_decreasing

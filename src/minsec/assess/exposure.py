@@ -278,3 +278,47 @@ def _add_geopolrisk(
     merged = out.merge(scores[keep], on=["geopolrisk_material", "importer", "year"], how="left")
     merged.attrs = {**out.attrs, "geopolrisk": dict(scores.attrs)}
     return merged
+
+
+EXPOSURE_INDICATORS = (
+    "import_reliance",
+    "import_hhi",
+    "top_supplier_share",
+    "geopolrisk_score",
+    "geopolrisk_score_corrected",
+)
+"""Exposure indicators whose year-on-year change :func:`exposure_history` adds."""
+
+
+def exposure_history(
+    store: Store,
+    importers: str | Sequence[str] | Mapping[str, Sequence[str]],
+    *,
+    years: Iterable[int] = range(2018, 2025),
+    commodities_: Sequence[str] | str | None = None,
+) -> pd.DataFrame:
+    """Exposure over the years with ``<indicator>_change`` (year on year) for each indicator.
+
+    Trade-based indicators go back to 1995; reliance and GeoPolRisk need production
+    (2018–2024 in the default data) and are NaN before.
+    """
+    from minsec.assess.concentration import add_changes
+
+    frame = exposure(store, importers, years=years, commodities_=commodities_)
+    return add_changes(frame, ["material", "importer"], list(EXPOSURE_INDICATORS))
+
+
+def rising_risk(
+    frame: pd.DataFrame,
+    *,
+    indicator: str = "geopolrisk_score",
+    start: int | None = None,
+    end: int | None = None,
+    top: int | None = 10,
+) -> pd.DataFrame:
+    """Materials × importers whose ``indicator`` rose most between ``start`` and ``end``."""
+    from minsec.assess.concentration import rising
+
+    return rising(
+        frame, ["importer", "material"], indicator=indicator, start=start, end=end, top=top
+    )

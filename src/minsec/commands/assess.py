@@ -40,22 +40,33 @@ def exposure_cmd(
     output: OutputOpt = None,
     store: StoreOpt = None,
     geopolrisk: Annotated[bool, typer.Option(help="Compute GeoPolRisk scores (2018–2024).")] = True,
+    change: Annotated[
+        bool, typer.Option("--change", help="Add year-on-year changes of each indicator.")
+    ] = False,
+    rising: Annotated[
+        int,
+        typer.Option(
+            help="Instead, list the N material × importer pairs whose GeoPolRisk rose most."
+        ),
+    ] = 0,
 ) -> None:
     """Exposure of importers: imports, reliance, concentration, top supplier, GeoPolRisk.
 
     A bloc is one importer: trade between its members is not an import.
     """
-    from minsec.assess.exposure import exposure
+    from minsec.assess.exposure import exposure, exposure_history, rising_risk
     from minsec.store import Store
 
+    years = parse_years(year)
     with progress("exposure"), Store(store, read_only=True) as st:
-        frame = exposure(
-            st,
-            importer,
-            years=parse_years(year),
-            commodities_=commodity,
-            with_geopolrisk=geopolrisk,
-        )
+        if change or rising:
+            frame = exposure_history(st, importer, years=years, commodities_=commodity)
+        else:
+            frame = exposure(
+                st, importer, years=years, commodities_=commodity, with_geopolrisk=geopolrisk
+            )
+    if rising > 0:
+        frame = rising_risk(frame, indicator="geopolrisk_score", top=rising)
     meta = {str(k): v for k, v in frame.attrs.items() if k != "parties"}
     emit(frame, fmt, output=output, title=f"Exposure of {importer}, {year}", meta=meta)
 
