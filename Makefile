@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/minsec brief --importer USA,JPN,like-minded --year 2024 --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 

@@ -40,6 +40,18 @@ from minsec.commands.brief import brief_cmd  # noqa: E402
 
 app.command("brief")(brief_cmd)
 
+from minsec.commands.serve import serve_cmd, users_app  # noqa: E402
+
+app.command("serve")(serve_cmd)
+app.add_typer(users_app, name="users")
+from minsec.commands.risk import risk_cmd  # noqa: E402
+
+app.command("risk")(risk_cmd)
+from minsec.commands.simulate import scenarios_app, simulate_cmd  # noqa: E402
+
+app.command("simulate")(simulate_cmd)
+app.add_typer(scenarios_app, name="scenarios")
+
 
 def _version(value: bool) -> None:
     if value:
@@ -242,65 +254,30 @@ def data_schema(
 @catalog_app.command("commodities")
 def catalog_commodities(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """List the commodities with their HS codes and source names."""
-    from minsec.catalog import commodities
+    from minsec.catalog.tables import commodities_frame
 
-    frame = pd.DataFrame(
-        [
-            {
-                "id": c.id,
-                "name": c.name,
-                "stages": ",".join(c.stages),
-                "hs92": ",".join(c.hs92),
-                "hs17": ",".join(c.hs17),
-                "wmd": c.wmd,
-                "geopolrisk": c.geopolrisk,
-                "usgs": "; ".join(c.usgs),
-            }
-            for c in commodities.commodities()
-        ]
-    )
-    emit(frame, fmt, output=output, title="Commodities")
+    emit(commodities_frame(), fmt, output=output, title="Commodities")
 
 
 @catalog_app.command("countries")
 def catalog_countries(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """List the countries with ISO and BACI codes."""
-    from minsec.catalog import countries
+    from minsec.catalog.tables import countries_frame
 
-    frame = pd.DataFrame(
-        [
-            {
-                "id": c.id,
-                "name": c.name,
-                "iso2": c.iso2,
-                "baci_code": c.baci_code,
-                "until_year": c.until_year,
-                "aliases": "; ".join(c.aliases),
-            }
-            for c in countries.countries()
-        ]
-    )
-    emit(frame, fmt, output=output, title="Countries")
+    emit(countries_frame(), fmt, output=output, title="Countries")
 
 
 @catalog_app.command("blocs")
 def catalog_blocs(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """List the blocs and their members (edit $MINSEC_HOME/blocs.toml to change them)."""
-    from minsec.catalog import blocs
+    from minsec.catalog.tables import blocs_frame
 
-    frame = pd.DataFrame(
-        [
-            {
-                "id": b.id,
-                "name": b.name,
-                "n_members": len(b.members),
-                "members": ",".join(b.members),
-                "source": b.source,
-            }
-            for b in blocs.blocs().values()
-        ]
+    emit(
+        blocs_frame(),
+        fmt,
+        output=output,
+        title=f"Blocs (user file: {config.home() / 'blocs.toml'})",
     )
-    emit(frame, fmt, output=output, title=f"Blocs (user file: {config.home() / 'blocs.toml'})")
 
 
 def main() -> None:

@@ -121,6 +121,12 @@ class Shocks:
         ``(R, n)`` month (0-based) each exporter's event starts.
     duration_months:
         ``(R, n)`` length of each event in months (may exceed the horizon).
+    layers:
+        Optional further event layers of the same shape (a second event of the same
+        exporter with other targets, dates or fraction; a chokepoint on a set of links).
+        On each flow the layers combine multiplicatively: the share that still flows is
+        the product over layers of ``1 - fraction * active * target``. Empty (the default)
+        = this one layer.
     """
 
     export_fraction: FloatArray
@@ -128,6 +134,7 @@ class Shocks:
     outage_fraction: FloatArray
     start_month: FloatArray
     duration_months: FloatArray
+    layers: tuple[Shocks, ...] = ()
 
     @property
     def runs(self) -> int:

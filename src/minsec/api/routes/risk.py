@@ -1,0 +1,235 @@
+"""``/api/v1/risk-jobs``: Monte Carlo supply risk as background jobs.
+
+``POST`` checks the request at once (unknown names, runs above the server's limit → 422,
+nothing queued) and answers 202 with the job and its URLs; the job runs
+:func:`minsec.disrupt.montecarlo.run_risk` on the job pool, reporting progress per chunk
+of runs. ``GET …/{id}`` shows status and progress, ``POST …/{id}/cancel`` stops it at the
+next chunk, ``GET …/{id}/result`` gives a table of the result (JSON, CSV or Parquet).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from minsec.api.answer import FormatQ, TableResponse, check_names, file_response
+from minsec.api.auth import Analyst, State, Viewer
+from minsec.api.errors import ApiError
+from minsec.api.jobs import Job, JobContext
+from minsec.api.serialize import FILE_RESPONSES, Format, body, json_safe
+from minsec.errors import InputError
+
+router = APIRouter(prefix="/api/v1/risk-jobs", tags=["scenarios"])
+JobPath = Annotated[str, Path(max_length=64, description="Job id (job_…).")]
+KIND = "risk"
+
+
+class RiskJobIn(BaseModel):
+    """A Monte Carlo supply-risk run of one mineral for importers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    commodity: str = Field(min_length=1, max_length=100, examples=["cobalt"])
+    importer: str = Field(
+        default="USA,JPN",
+        min_length=1,
+        max_length=500,
+        description="Countries and blocs, comma-separated.",
+    )
+    runs: int = Field(
+        default=10_000,
+        ge=1,
+        description="Simulated years; at most the server's limit (MINSEC_API_MAX_RUNS).",
+    )
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    year: int | None = Field(default=None, ge=1900, le=2100, description="Baseline year.")
+    stage: str | None = Field(default=None, max_length=40, description="ore or refined.")
+    alpha: float = Field(default=0.95, gt=0, lt=1, description="VaR/CVaR level.")
+    threshold: float = Field(default=0.10, ge=0, le=10, description="Shortfall share x.")
+    months: int = Field(default=12, ge=1, le=120, description="Horizon of each run.")
+    overrides: dict[Annotated[str, Field(max_length=60)], Annotated[float, Field(ge=0, le=1)]] = (
+        Field(
+            default_factory=dict,
+            max_length=50,
+            description="Annual restriction probability per country, e.g. {'CHN': 0.3}.",
+        )
+    )
+
+
+class JobOut(BaseModel):
+    """A job: status, progress (0–1) and where its result will be."""
+
+    id: str
+    kind: str
+    user: str
+    status: str
+    progress: float
+    params: dict[str, Any]
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    error: str | None
+    url: str
+    result_url: str
+    cancel_url: str
+
+
+class ResultTable(StrEnum):
+    """Tables of a risk result."""
+
+    summary = "summary"
+    exporters = "exporters"
+    price = "price"
+
+
+def _out(job: Job) -> dict[str, Any]:
+    url = f"/api/v1/risk-jobs/{job.id}"
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "user": job.user,
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "params": job.params,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error,
+        "url": url,
+        "result_url": f"{url}/result",
+        "cancel_url": f"{url}/cancel",
+    }
+
+
+def _check(item: RiskJobIn, max_runs: int) -> tuple[str, list[tuple[str, float]]]:
+    """Everything that can be checked before queueing; returns the commodity id."""
+    from minsec.catalog import commodities, countries
+
+    if item.runs > max_runs:
+        raise InputError(
+            f"runs={item.runs:,} is above this server's limit of {max_runs:,} runs per job",
+            column="runs",
+            hint=f"ask for at most {max_runs:,} (an operator sets MINSEC_API_MAX_RUNS)",
+        )
+    importer = None if item.importer.strip().lower() == "all" else item.importer
+    check_names(commodity=item.commodity, importer=importer)
+    if item.stage is not None and item.stage not in ("ore", "refined"):
+        raise InputError(
+            f"stage={item.stage!r} is not a trade-basket stage",
+            column="stage",
+            hint="ore or refined",
+        )
+    overrides = []
+    for name, p in item.overrides.items():
+        try:
+            overrides.append((countries.resolve(name), float(p)))
+        except InputError as exc:
+            raise InputError(exc.message, column="overrides", hint=exc.hint) from None
+    return commodities.resolve(item.commodity), overrides
+
+
+@router.post("", status_code=202, response_model=JobOut, summary="Start a Monte Carlo risk run")
+def submit(item: RiskJobIn, who: Analyst, state: State) -> dict[str, Any]:
+    """Queue a run (analyst or admin); poll ``url``, fetch ``result_url`` when done."""
+    cid, overrides = _check(item, state.settings.max_runs)
+    params = item.model_dump()
+    params["commodity"] = cid
+    runs = item.runs
+    chunk = max(1_000, -(-runs // 100 // 1_000) * 1_000)  # ~100 progress reports
+
+    def work(ctx: JobContext) -> dict[str, Any]:
+        from minsec.disrupt.baseline import commodity_parameters
+        from minsec.disrupt.montecarlo import run_risk
+        from minsec.disrupt.risk_model import RiskModel
+
+        ctx.progress(0.0)
+        model = RiskModel.load()
+        for country, p in overrides:
+            model = model.with_override(country, probability=p, commodity=cid)
+        engine_params = commodity_parameters(cid).engine_parameters(months=item.months)
+        importer = None if item.importer.strip().lower() == "all" else item.importer
+        result = run_risk(
+            state.stores.get(),
+            importer,
+            runs=runs,
+            seed=item.seed,
+            commodity=cid,
+            year=item.year,
+            model=model,
+            params=engine_params,
+            workers=1,
+            chunk_runs=chunk,
+            alpha=item.alpha,
+            threshold=item.threshold,
+            max_runs=state.settings.max_runs,
+            baseline_options={} if item.stage is None else {"stage": item.stage},
+            progress=lambda done, total: ctx.progress(done / max(total, 1)),
+        )
+        return {
+            "meta": json_safe(result.meta),
+            "summary": json_safe(result.summary),
+            "exporters": json_safe(result.exporters),
+            "price": json_safe(result.price),
+        }
+
+    return _out(state.jobs.submit(who, KIND, json_safe(params), work))
+
+
+@router.get("", response_model=list[JobOut], summary="Risk jobs of your party")
+def list_jobs(
+    who: Viewer, state: State, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    """Recent jobs of your party, newest first."""
+    return [_out(j) for j in state.jobs.list(who.party, KIND, limit)]
+
+
+@router.get("/{job_id}", response_model=JobOut, summary="Status and progress of a job")
+def get_job(job_id: JobPath, who: Viewer, state: State) -> dict[str, Any]:
+    """404 when it does not exist or belongs to another party."""
+    return _out(_job(state, who.party, job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job")
+def cancel_job(job_id: JobPath, who: Analyst, state: State) -> dict[str, Any]:
+    """Stop a queued or running job (its owner or an admin); a finished job is unchanged."""
+    _job(state, who.party, job_id)
+    return _out(state.jobs.cancel(who, job_id))
+
+
+@router.get(
+    "/{job_id}/result",
+    response_model=TableResponse,
+    responses=FILE_RESPONSES,
+    summary="Result of a finished job",
+)
+async def job_result(
+    job_id: JobPath,
+    who: Viewer,
+    state: State,
+    table: Annotated[ResultTable, Query(description="Which table of the result.")] = (
+        ResultTable.summary
+    ),
+    format: FormatQ = Format.json,
+) -> Response:
+    """One table of the result (409 while the job is not done)."""
+
+    def work() -> bytes:
+        _job(state, who.party, job_id)
+        result = state.jobs.result(who.party, job_id)
+        frame = pd.DataFrame(result.get(table.value, []))
+        return body(frame, format, {"job": job_id, "table": table.value, **result["meta"]})
+
+    return file_response(await run_in_threadpool(work), format, f"{job_id}-{table.value}")
+
+
+def _job(state: State, party: str, job_id: str) -> Job:
+    job = state.jobs.get(party, job_id)
+    if job.kind != KIND:
+        raise ApiError(404, f"no risk job {job_id!r}", field="job_id")
+    return job

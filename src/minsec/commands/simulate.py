@@ -1,0 +1,197 @@
+"""``minsec simulate`` and ``minsec scenarios``: run disruption scenarios, list the named ones."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err, progress
+from minsec.errors import InputError
+from minsec.output import Format, emit
+
+scenarios_app = typer.Typer(
+    help="Named disruption scenarios shipped with minsec (real cases and policy cases).",
+    no_args_is_help=True,
+)
+
+
+class View(StrEnum):
+    """Which table of the simulation result to print."""
+
+    summary = "summary"
+    monthly = "monthly"
+    market = "market"
+
+
+#: Columns a terminal table shows (CSV, JSON and Parquet carry every column).
+_TABLE_COLUMNS = {
+    View.summary: [
+        "stage", "party", "shortfall_t", "shortfall_pct", "first_month_shortfall_t",
+        "peak_shortfall_pct", "peak_price_change_pct", "value_at_risk_usd", "stock_release_t",
+    ],
+    View.monthly: [
+        "stage", "date", "party", "shortfall_t", "shortfall_pct", "price_change_pct",
+        "value_at_risk_usd", "stock_release_t",
+    ],
+    View.market: [
+        "stage", "date", "price_change_pct", "withheld_t", "diverted_t", "spare_output_t",
+        "stock_release_t", "world_shortfall_pct",
+    ],
+}  # fmt: skip
+
+TradeSourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--trade-source",
+        help="Store trade source (default: the embedded HS92 data, or an imported source "
+        "that has the codes, e.g. BACI HS17 for gallium/germanium).",
+    ),
+]
+
+
+def simulate_cmd(
+    scenario_file: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario file (YAML or JSON); or use --scenario NAME."),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option("--scenario", "-s", help="A named scenario (see `minsec scenarios list`)."),
+    ] = None,
+    baseline_year: Annotated[
+        int | None,
+        typer.Option("--baseline-year", "-y", help="Baseline year (default: the scenario's)."),
+    ] = None,
+    view: Annotated[
+        View,
+        typer.Option(
+            "--view",
+            help="summary: per importer and bloc over the horizon; monthly: per month, "
+            "importer and bloc; market: price and world totals per month.",
+            case_sensitive=False,
+        ),
+    ] = View.summary,
+    trade_source: TradeSourceOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Simulate a disruption: shortfall per importer and bloc, price, value at risk.
+
+    Give a scenario file or a named scenario. Progress goes to stderr, so `--format json`
+    or `--format csv` output on stdout stays clean; JSON carries the run's parameters and
+    data caveats in "meta".
+    """
+    from minsec.disrupt.scenario import get_scenario, load_scenario, simulate
+    from minsec.store import Store
+
+    if (scenario_file is None) == (scenario is None):
+        raise InputError("give a scenario file or --scenario NAME (one of them)", column="SCENARIO")
+    spec = (
+        load_scenario(scenario_file) if scenario_file is not None else get_scenario(str(scenario))
+    )
+    with progress(f"simulate {spec.name}") as bar, Store(store, read_only=True) as st:
+        task = bar.task_ids[0]
+
+        def step(text: str) -> None:
+            bar.update(task, description=text)
+
+        result = simulate(
+            st, spec, baseline_year=baseline_year, trade_source=trade_source, progress=step
+        )
+    frame = {
+        View.summary: result.summary,
+        View.monthly: result.monthly,
+        View.market: result.market,
+    }[view]
+    if Format(fmt) is Format.table:
+        frame = frame[[c for c in _TABLE_COLUMNS[view] if c in frame.columns]]
+    title = f"{spec.title or spec.name} — {view.value}, baseline {result.baseline_year}"
+    emit(frame, fmt, output=output, title=title, meta=result.meta())
+    if Format(fmt) is Format.table:
+        for note in result.notes:
+            err.print(f"note: {note}", highlight=False)
+
+
+@scenarios_app.command("list")
+def scenarios_list(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+    """List the named scenarios: commodity, events, dates, sources."""
+    from minsec.disrupt.scenario import ExportRestriction, ProductionOutage, named_scenarios
+
+    rows = []
+    for name, sc in named_scenarios().items():
+        who = sorted(
+            {
+                e.exporter if isinstance(e, ExportRestriction)
+                else e.country if isinstance(e, ProductionOutage)
+                else "chokepoint"
+                for e in sc.events
+            }
+        )  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "title": sc.title,
+                "commodity": sc.commodity,
+                "baseline_year": sc.baseline_year,
+                "first_event": min(e.start for e in sc.events).isoformat(),
+                "countries": ",".join(who),
+                "events": len(sc.events),
+                "responses": len(sc.responses),
+                "backtest": sc.backtest is not None,
+                "sources": "; ".join(sc.sources),
+            }
+        )
+    emit(pd.DataFrame(rows), fmt, output=output, title="Named disruption scenarios")
+
+
+@scenarios_app.command("show")
+def scenarios_show(
+    name: Annotated[str, typer.Argument(help="Scenario name (see `minsec scenarios list`).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="yaml (as shipped) or json.")] = "yaml",
+    output: OutputOpt = None,
+) -> None:
+    """Print a named scenario (YAML as shipped, or JSON); copy it to write your own."""
+    from minsec.disrupt.scenario import get_scenario, scenario_text
+
+    if fmt.lower() == "json":
+        text = json.dumps(get_scenario(name).model_dump(mode="json"), indent=1) + "\n"
+    elif fmt.lower() in {"yaml", "table"}:
+        text = scenario_text(name)
+    else:
+        raise InputError(f"--format {fmt!r}: use yaml or json", column="--format")
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+
+
+@scenarios_app.command("backtest")
+def scenarios_backtest(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Scenarios to back-test (default: all with a backtest section)."),
+    ] = None,
+    trade_source: TradeSourceOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Compare predicted and observed changes in the targets' imports after real measures."""
+    from minsec.disrupt.scenario import backtest
+    from minsec.store import Store
+
+    with progress("back-test") as bar, Store(store, read_only=True) as st:
+        task = bar.task_ids[0]
+        frame = backtest(
+            st,
+            names or None,
+            trade_source=trade_source,
+            progress=lambda text: bar.update(task, description=text),
+        )
+    emit(frame, fmt, output=output, title="Back-test: predicted vs observed imports")

@@ -1,0 +1,488 @@
+"""Baselines for the disruption engine: one year of trade and production as matrices.
+
+:func:`build_baseline` reads the store through the same helpers as the assessments
+(:mod:`minsec.assess._trade` for trade sources, baskets and bilateral flows,
+:func:`minsec.assess.exposure._production` for World Mining Data production) and returns a
+:class:`~minsec.disrupt.model.Baseline`:
+
+* **Stages.** A commodity's trade basket can be split into an ``ore`` and a ``refined``
+  stage (``data/parameters.toml``, ``[<commodity>.stages.*]``); without a split the
+  catalog basket is one stage, named after the stage World Mining Data reports. Production
+  belongs to a stage only where the parameters file says so; elsewhere it is 0 and the
+  baseline says so in its notes.
+* **Units.** Where every HS code of the stage has a content factor in the catalog, trade is
+  converted to contained tonnes and production to the same basis (``basis_factor``), as in
+  :mod:`minsec.assess.exposure`. Otherwise trade stays in gross tonnes of the HS products
+  and production is converted with ``trade_per_production_t`` (e.g. wet nickel ore per
+  tonne of Ni). ``measure="value"`` uses trade values (thousand USD) instead of tonnes,
+  for back-tests on files without quantities.
+* **Missing quantities.** BACI rows with a value but no quantity are converted at the
+  basket's unit value, and the share of value so imputed is noted.
+* **Consumption** is apparent consumption ``max(P + M − X, 0)``; the price is the import
+  unit value of the basket in the year.
+
+Missing data raise :class:`~minsec.errors.DataMissingError` naming the source to import
+(e.g. the HS17 BACI file for gallium and germanium, HS 811292).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from minsec import config
+from minsec.assess import _trade
+from minsec.assess.exposure import DEFAULT_PRODUCTION_SOURCE, _production
+from minsec.catalog import commodities
+from minsec.errors import DataMissingError, InputError
+from minsec.store import Store
+
+from .model import Baseline, Parameters
+
+STAGES = ("ore", "refined")
+Measure = Literal["quantity", "value"]
+
+HS17_HINT = (
+    "import a BACI HS17 file, e.g. `minsec data import baci BACI_HS17_Y2024_V202501.csv` "
+    "(CEPII) or the extract ../shared/data/trade/critical-materials-atlas/"
+    "baci_hs17_2024_critical30.parquet; a source that has the codes is then used "
+    "automatically (or name it with --trade-source; `minsec data status` lists them)"
+)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """The trade basket of one stage of a commodity."""
+
+    name: str
+    hs92: tuple[str, ...]
+    hs17: tuple[str, ...]
+    production: bool = True
+    trade_per_production_t: float = 1.0
+    note: str | None = None
+
+    def codes(self, revision: str) -> tuple[str, ...]:
+        """HS codes of the stage in an HS revision (HS17 and later use the hs17 list)."""
+        rev = revision.upper()
+        return self.hs92 if rev in {"HS92", "HS96", "HS02", "HS07", "HS12"} else self.hs17
+
+
+@dataclass(frozen=True)
+class CommodityParameters:
+    """Documented defaults of one commodity (``data/parameters.toml`` merged with [default])."""
+
+    commodity: str
+    demand_elasticity: float
+    supply_elasticity: float
+    spare_capacity: float
+    ramp_months: float
+    leakage: float
+    max_price_multiple: float
+    spare_capacity_by_country: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, StageSpec] = field(default_factory=dict)
+
+    def engine_parameters(self, months: int = 12, **overrides: Any) -> Parameters:
+        """Engine :class:`~minsec.disrupt.model.Parameters` from these defaults."""
+        values: dict[str, Any] = {
+            "months": months,
+            "leakage": self.leakage,
+            "ramp_months": self.ramp_months,
+            "demand_elasticity": self.demand_elasticity,
+            "supply_elasticity": self.supply_elasticity,
+            "max_price_multiple": self.max_price_multiple,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return Parameters(**values)
+
+
+_NUMBER_KEYS = (
+    "demand_elasticity",
+    "supply_elasticity",
+    "spare_capacity",
+    "ramp_months",
+    "leakage",
+    "max_price_multiple",
+)
+
+
+def _read_toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", path=where) from exc
+
+
+@cache
+def _packaged() -> dict[str, Any]:
+    text = resources.files("minsec.disrupt").joinpath("data/parameters.toml").read_text("utf-8")
+    return _read_toml(text, "minsec/disrupt/data/parameters.toml")
+
+
+def _raw(path: Path | None = None) -> dict[str, Any]:
+    data = {k: dict(v) for k, v in _packaged().items()}
+    extra: list[Path] = [config.home() / "parameters.toml"]
+    if path is not None:
+        extra.append(Path(path))
+    for p in extra:
+        if p.exists():
+            for key, table in _read_toml(p.read_text("utf-8"), str(p)).items():
+                data.setdefault(key, {}).update(table)
+    return data
+
+
+def _stage_from_toml(name: str, d: dict[str, Any]) -> StageSpec:
+    if name not in STAGES:
+        raise InputError(f"unknown stage {name!r} in parameters.toml; stages are {STAGES}")
+    common = tuple(str(c) for c in d.get("hs", []))
+    return StageSpec(
+        name=name,
+        hs92=tuple(str(c) for c in d.get("hs92", common)),
+        hs17=tuple(str(c) for c in d.get("hs17", common)),
+        production=bool(d.get("production", True)),
+        trade_per_production_t=float(d.get("trade_per_production_t", 1.0)),
+        note=d.get("note"),
+    )
+
+
+#: HS chapters of ores, concentrates and mineral products (the mine stage); the others
+#: (inorganic chemicals, precious and base metals) are refined products.
+ORE_CHAPTERS = ("25", "26", "27")
+
+
+def _stage_of(code: str) -> str:
+    return "ore" if code[:2] in ORE_CHAPTERS else "refined"
+
+
+def _catalog_stages(commodity: str) -> dict[str, StageSpec]:
+    """Stages of a catalog basket: split by HS chapter (25-27 ore, others refined).
+
+    World Mining Data production belongs to the stage it reports (``wmd_stage``: mine →
+    ore); when the basket has one stage only, production is attached to it (as in
+    :mod:`minsec.assess.exposure`) with a note when the stages differ.
+    """
+    c = commodities.get(commodity)
+    wmd = "ore" if (c.wmd_stage or (c.stages[0] if c.stages else "mine")) == "mine" else "refined"
+    names = sorted({_stage_of(code) for code in (*c.hs92, *c.hs17)}) or [wmd]
+    out = {}
+    for name in names:
+        single = len(names) == 1
+        note = None
+        if single and name != wmd and c.wmd:
+            note = (
+                f"production is World Mining Data's {wmd} stage while the traded products "
+                f"are {name}"
+            )
+        out[name] = StageSpec(
+            name=name,
+            hs92=tuple(code for code in c.hs92 if _stage_of(code) == name),
+            hs17=tuple(code for code in c.hs17 if _stage_of(code) == name),
+            production=single or name == wmd,
+            note=note,
+        )
+    return out
+
+
+def commodity_parameters(commodity: str, *, path: Path | None = None) -> CommodityParameters:
+    """Defaults of ``commodity`` (id or name), with the stages of its trade basket.
+
+    ``path`` reads one more TOML file on top of the packaged file and of
+    ``$MINSEC_HOME/parameters.toml``.
+    """
+    cid = commodities.resolve(commodity)
+    raw = _raw(path)
+    merged: dict[str, Any] = dict(raw.get("default", {}))
+    own = raw.get(cid, {})
+    merged.update({k: v for k, v in own.items() if k != "stages"})
+    missing = [k for k in _NUMBER_KEYS if k not in merged]
+    if missing:
+        raise InputError(f"parameters.toml lacks {missing} in [default] and [{cid}]")
+    stages = {
+        name: _stage_from_toml(name, spec) for name, spec in dict(own.get("stages", {})).items()
+    }
+    if not stages:
+        stages = _catalog_stages(cid)
+    return CommodityParameters(
+        commodity=cid,
+        spare_capacity_by_country={
+            str(k): float(v) for k, v in dict(merged.get("spare_capacity_by_country", {})).items()
+        },
+        stages=stages,
+        **{k: float(merged[k]) for k in _NUMBER_KEYS},
+    )
+
+
+def default_stage(commodity: str) -> str:
+    """The stage of the catalog's main HS code (or the only stage)."""
+    params = commodity_parameters(commodity)
+    c = commodities.get(params.commodity)
+    main = (c.hs92 or c.hs17 or ("",))[0]
+    for name, spec in params.stages.items():
+        if main in spec.hs92 or main in spec.hs17:
+            return name
+    return next(iter(params.stages))
+
+
+# -- trade source and codes ---------------------------------------------------------------
+
+
+def _sources(store: Store) -> pd.DataFrame:
+    found = store.query(
+        "SELECT source, any_value(hs_revision) AS rev, count(*) AS n FROM trade GROUP BY source"
+    )
+    if found.empty:
+        raise DataMissingError("the store has no trade data: run `minsec data fetch` first")
+    found["default"] = found["source"] == _trade.DEFAULT_TRADE_SOURCE
+    return found.sort_values(["default", "n"], ascending=[False, False]).reset_index(drop=True)
+
+
+def _years_with_rows(store: Store, source: str, codes: tuple[str, ...]) -> list[int]:
+    if not codes:
+        return []
+    rows = store.query(
+        "SELECT DISTINCT year FROM trade WHERE source = ? AND list_contains(?, hs6) ORDER BY year",
+        [source, list(codes)],
+    )
+    return [int(y) for y in rows["year"]]
+
+
+def _span(years: list[int]) -> str:
+    return f"{years[0]}–{years[-1]}" if years else "none"
+
+
+def _choose_source(
+    store: Store,
+    commodity: str,
+    year: int,
+    spec: StageSpec,
+    hs6: tuple[str, ...] | None,
+    trade_source: str | None,
+) -> tuple[str, str, tuple[str, ...]]:
+    """(source, revision, codes) with rows in ``year``, or a DataMissingError that says why."""
+    found = _sources(store)
+    if trade_source is not None:
+        source, revision = _trade.trade_source(store, trade_source)
+        candidates = [(source, revision)]
+    else:
+        candidates = list(zip(found["source"], found["rev"], strict=True))
+    reasons = []
+    for source, revision in candidates:
+        codes = tuple(hs6) if hs6 else spec.codes(str(revision))
+        if not codes:
+            reasons.append(f"{source} ({revision}) has no HS code for this stage")
+            continue
+        years = _years_with_rows(store, str(source), codes)
+        if year in years:
+            return str(source), str(revision), codes
+        reasons.append(
+            f"{source} ({revision}) has HS {', '.join(codes)} in {_span(years)} but not {year}"
+        )
+    hint = ""
+    if commodity in {"gallium", "germanium"} or (hs6 and "811292" in hs6):
+        hint = (
+            "; gallium has no code in the default HS92 data and germanium (HS92 811230) stops "
+            f"in 2016: Ga/Ge flows for recent years are HS17 811292 — {HS17_HINT}"
+        )
+    else:
+        hint = "; import BACI for that year (`minsec data import baci FILE`) or choose another year"
+    raise DataMissingError(
+        f"no trade data for {commodity} ({spec.name}) in {year}: " + "; ".join(reasons) + hint
+    )
+
+
+# -- the baseline -------------------------------------------------------------------------
+
+
+def _basket(commodity: str, codes: tuple[str, ...]) -> pd.DataFrame:
+    content = commodities.get(commodity).hs_content
+    return pd.DataFrame(
+        {
+            "hs6": list(codes),
+            "commodity": commodity,
+            "hs_content": [content.get(c) for c in codes],
+        }
+    )
+
+
+def build_baseline(
+    store: Store,
+    commodity: str,
+    year: int,
+    *,
+    stage: str | None = None,
+    hs6: tuple[str, ...] | list[str] | None = None,
+    trade_source: str | None = None,
+    production_source: str = DEFAULT_PRODUCTION_SOURCE,
+    measure: Measure = "quantity",
+    parameters: CommodityParameters | None = None,
+) -> Baseline:
+    """One year of trade and production of one commodity stage, as engine matrices.
+
+    Parameters
+    ----------
+    store:
+        The data store.
+    commodity:
+        Commodity id or name (catalog).
+    year:
+        Baseline year (trade and production of that calendar year).
+    stage:
+        ``"ore"`` or ``"refined"`` (see ``data/parameters.toml``); default: the stage of
+        the catalog's main HS code.
+    hs6:
+        HS codes to use instead of the stage's basket (the stage is then ``"custom"``
+        unless given).
+    trade_source:
+        Store trade source; default: the embedded HS92 data if it has the codes in ``year``,
+        else the first imported source that has them.
+    production_source:
+        Store production source (World Mining Data by default).
+    measure:
+        ``"quantity"`` (tonnes) or ``"value"`` (thousand USD, production ignored).
+    parameters:
+        Commodity defaults (spare capacity, stages); default from ``parameters.toml``.
+
+    Raises
+    ------
+    DataMissingError
+        When the store has no trade for the codes in ``year``; the message names the data
+        to import.
+    """
+    cid = commodities.resolve(commodity)
+    params = parameters or commodity_parameters(cid)
+    codes_given = tuple(str(c).zfill(6) for c in hs6) if hs6 else None
+    default = "custom" if codes_given else None
+    stage_name = stage or default or default_stage(cid)
+    if stage_name in params.stages:
+        spec = params.stages[stage_name]
+    elif codes_given:
+        spec = StageSpec(name=stage_name, hs92=codes_given, hs17=codes_given)
+    else:
+        raise InputError(
+            f"{cid} has no stage {stage_name!r}; stages: {', '.join(params.stages)}",
+            column="stage",
+        )
+    source, revision, codes = _choose_source(store, cid, int(year), spec, codes_given, trade_source)
+    flows = _trade.load_flows(store, _basket(cid, codes), [int(year)], source)
+    flows = flows[flows["exporter"] != flows["importer"]]
+    notes: list[str] = [f"trade: {source} ({revision}) HS {', '.join(codes)}, {year}"]
+    if spec.note:
+        notes.append(spec.note)
+
+    content = commodities.get(cid).hs_content
+    content_basis = measure == "quantity" and all(c in content for c in codes)
+    value = flows["value_kusd"].to_numpy(dtype=float)
+    no_qty_value = flows["value_no_qty_kusd"].to_numpy(dtype=float)
+    if measure == "value":
+        qty = value.copy()
+        price = 1000.0
+        notes.append("measure: trade value in thousand USD (not tonnes); production ignored")
+    else:
+        qty = (
+            flows["content_t"].fillna(0.0).to_numpy(dtype=float)
+            if content_basis
+            else flows["quantity_t"].to_numpy(dtype=float)
+        )
+        priced = value - no_qty_value
+        total_q = float(qty.sum())
+        if total_q <= 0:
+            raise DataMissingError(
+                f"trade of {cid} ({stage_name}) in {year} in {source} has no quantities; "
+                "use measure='value' or a source with quantities"
+            )
+        price = 1000.0 * float(priced.sum()) / total_q
+        if no_qty_value.sum() > 0 and price > 0:
+            qty = qty + 1000.0 * no_qty_value / price
+            share = float(no_qty_value.sum() / max(value.sum(), 1e-300))
+            if share >= 0.001:
+                notes.append(
+                    f"{share:.1%} of trade value had no quantity in BACI; converted at the "
+                    "basket's unit value"
+                )
+        notes.append(
+            "tonnes of contained metal (catalog content factors)"
+            if content_basis
+            else "tonnes gross weight of the HS products"
+        )
+
+    prod = pd.DataFrame(columns=["country", "production_t"])
+    if measure == "quantity" and spec.production:
+        found = _production(store, [cid], [int(year)], production_source)
+        found = found[(found["year"] == int(year)) & found["production_t"].notna()]
+        if found.empty:
+            notes.append(
+                f"no production of {cid} in {year} in {production_source}: consumption = "
+                "imports − exports and no spare capacity"
+            )
+        else:
+            c = commodities.get(cid)
+            factor = c.basis_factor or 1.0 if content_basis else float(spec.trade_per_production_t)
+            prod = found.assign(production_t=found["production_t"] * factor)[
+                ["country", "production_t"]
+            ]
+            if not content_basis and factor == 1.0 and c.wmd_basis:
+                notes.append(
+                    f"production counts {c.wmd_basis} while trade is gross weight: bases differ"
+                )
+    elif measure == "quantity":
+        notes.append(
+            f"no production data for the {stage_name} stage: consumption = imports − exports "
+            "and no spare capacity"
+        )
+
+    names = sorted(
+        set(flows["exporter"])
+        | set(flows["importer"])
+        | set(prod["country"][prod["production_t"] > 0])
+    )
+    pos = {c: i for i, c in enumerate(names)}
+    n = len(names)
+    trade = np.zeros((n, n))
+    np.add.at(
+        trade,
+        (flows["exporter"].map(pos).to_numpy(), flows["importer"].map(pos).to_numpy()),
+        qty,
+    )
+    production = np.zeros(n)
+    for country, q in zip(prod["country"], prod["production_t"], strict=True):
+        if country in pos:
+            production[pos[country]] += float(q)
+    consumption = np.maximum(production + trade.sum(axis=0) - trade.sum(axis=1), 0.0)
+    sigma = np.full(n, params.spare_capacity)
+    for country, s in params.spare_capacity_by_country.items():
+        if country in pos:
+            sigma[pos[country]] = s
+    return Baseline(
+        commodity=cid,
+        stage=stage_name,
+        year=int(year),
+        hs6=codes,
+        countries=tuple(names),
+        trade_t=trade,
+        production_t=production,
+        consumption_t=consumption,
+        price_usd_per_t=price,
+        spare_capacity=sigma,
+        notes=tuple(notes),
+    )
+
+
+def available_stages(
+    store: Store, commodity: str, year: int, *, trade_source: str | None = None
+) -> list[str]:
+    """Stages of ``commodity`` whose basket has trade in ``year`` (in the chosen source)."""
+    params = commodity_parameters(commodity)
+    out = []
+    for name, spec in params.stages.items():
+        try:
+            _choose_source(store, params.commodity, int(year), spec, None, trade_source)
+        except DataMissingError:
+            continue
+        out.append(name)
+    return out
