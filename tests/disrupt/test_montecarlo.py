@@ -565,3 +565,17 @@ def test_real_engine_from_store(default_store) -> None:  # type: ignore[no-untyp
     assert (calm.summary["expected_shortfall_t"] == 0).all()
     assert (calm.summary["cvar95_t"] == 0).all()
     assert (calm.summary["price_p95"] == 1.0).all()
+
+
+def test_concurrent_simulations_share_the_blas_limit() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    ref = risk(runs=3000, keep_runs=True, workers=1)
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: risk(runs=3000, keep_runs=True, workers=2), range(3)))
+    for res in results:
+        _same(ref, res)
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
+    assert "1 thread per block" in ref.meta["blas"]

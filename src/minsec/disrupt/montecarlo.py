@@ -36,6 +36,7 @@ import importlib
 import logging
 import math
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -366,9 +367,20 @@ def pin_blas_threads() -> None:
         tpc.threadpool_limits(limits=1, user_api="blas")
 
 
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_LIMITER: Any = None
+
+
 @contextmanager
 def single_blas_thread() -> Iterator[str]:
-    """Run the body with one BLAS thread; yields a description of the BLAS in use."""
+    """Run the body with one BLAS thread; yields a description of the BLAS in use.
+
+    The BLAS thread count is process-wide, so concurrent simulations (e.g. jobs of the web
+    API on threads) share one limit: the first to enter sets it, the last to leave
+    restores the previous setting.
+    """
+    global _BLAS_USERS, _BLAS_LIMITER  # noqa: PLW0603 - one process-wide setting
     tpc = _threadpoolctl()
     if tpc is None:  # pragma: no cover - a declared dependency
         yield "BLAS threads not pinned (threadpoolctl missing): bits may vary with threads"
@@ -378,8 +390,18 @@ def single_blas_thread() -> Iterator[str]:
         for i in tpc.threadpool_info()
         if i.get("user_api") == "blas"
     ]
-    with tpc.threadpool_limits(limits=1, user_api="blas"):
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _BLAS_LIMITER = tpc.threadpool_limits(limits=1, user_api="blas")
+        _BLAS_USERS += 1
+    try:
         yield (", ".join(info) or "no BLAS found") + "; 1 thread per block"
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0 and _BLAS_LIMITER is not None:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None
 
 
 # -- reduction -------------------------------------------------------------------------
