@@ -26,6 +26,8 @@ class View(StrEnum):
     summary = "summary"
     monthly = "monthly"
     market = "market"
+    response = "response"
+    response_shortfall = "response-shortfall"
 
 
 #: Columns a terminal table shows (CSV, JSON and Parquet carry every column).
@@ -41,6 +43,13 @@ _TABLE_COLUMNS = {
     View.market: [
         "stage", "date", "price_change_pct", "withheld_t", "diverted_t", "spare_output_t",
         "stock_release_t", "world_shortfall_pct",
+    ],
+    View.response: [
+        "stage", "date", "coordinated", "source", "source_kind", "owner", "partner", "tonnes",
+    ],
+    View.response_shortfall: [
+        "stage", "date", "partner", "coordinated", "need_t", "received_t", "shortfall_t",
+        "shortfall_pct",
     ],
 }  # fmt: skip
 
@@ -72,7 +81,9 @@ def simulate_cmd(
         typer.Option(
             "--view",
             help="summary: per importer and bloc over the horizon; monthly: per month, "
-            "importer and bloc; market: price and world totals per month.",
+            "importer and bloc; market: price and world totals per month; response: the "
+            "coordinated allied allocation (who ships or releases what to whom); "
+            "response-shortfall: shortfall with and without coordination.",
             case_sensitive=False,
         ),
     ] = View.summary,
@@ -108,6 +119,8 @@ def simulate_cmd(
         View.summary: result.summary,
         View.monthly: result.monthly,
         View.market: result.market,
+        View.response: result.response,
+        View.response_shortfall: result.response_shortfall,
     }[view]
     if Format(fmt) is Format.table:
         frame = frame[[c for c in _TABLE_COLUMNS[view] if c in frame.columns]]

@@ -26,7 +26,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -726,6 +726,12 @@ class SimulationResult:
     outcomes: dict[str, Outcome]
     parameters: dict[str, Parameters]
     notes: list[str]
+    response: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The coordinated allied allocation (when the scenario has ``allied_sharing``): one row
+    per stage × month × source × partner with the tonnes shipped or released, for the
+    coordinated (LP) and the uncoordinated outcome (``coordinated`` column)."""
+    response_shortfall: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Shortfall per stage × month × partner with and without coordination."""
 
     def meta(self) -> dict[str, Any]:
         """JSON-ready description of the run (scenario, data, parameters, caveats)."""
@@ -918,6 +924,8 @@ def simulate(
     outcomes: dict[str, Outcome] = {}
     used: dict[str, Parameters] = {}
     monthly_frames, market_frames = [], []
+    response_frames: list[pd.DataFrame] = []
+    response_short: list[pd.DataFrame] = []
     for stage in stages:
         step(f"baseline {scenario.commodity} {stage} {year}")
         b = bl.build_baseline(
@@ -937,6 +945,13 @@ def simulate(
         step(f"propagate {stage}: {b.n} countries × {params.months} months")
         out = propagate(b, shocks, params, resp, detail=True)
         baselines[stage], outcomes[stage], used[stage] = b, out, params
+        if resp.sharing_bloc:
+            step(f"allied allocation {stage} (HiGHS)")
+            alloc, alloc_notes = _coordinated_response(b, out, resp, start, stage)
+            notes.extend(alloc_notes)
+            if alloc is not None:
+                response_frames.append(alloc[0])
+                response_short.append(alloc[1])
         monthly, market = _frames(scenario, b, out, start, _parties(scenario, b))
         monthly_frames.append(monthly)
         market_frames.append(market)
@@ -952,7 +967,38 @@ def simulate(
         outcomes=outcomes,
         parameters=used,
         notes=notes,
+        response=pd.concat(response_frames, ignore_index=True)
+        if response_frames
+        else pd.DataFrame(),
+        response_shortfall=(
+            pd.concat(response_short, ignore_index=True) if response_short else pd.DataFrame()
+        ),
     )
+
+
+def _coordinated_response(
+    b: Baseline, out: Outcome, resp: Responses, start: dt.date, stage: str
+) -> tuple[tuple[pd.DataFrame, pd.DataFrame] | None, list[str]]:
+    """Solve the allied allocation LP on run 0 of the outcome (see minsec.disrupt.allocation)."""
+    from minsec.disrupt.allocation import allocation_from_outcome
+
+    partners = [c for c in resp.sharing_bloc if c in b.countries]
+    if not partners:
+        return None, [f"{stage}: no member of the sharing bloc is in the trade data"]
+    # an unlimited release rate (inf) means "all of the stock in one month"
+    rate = np.minimum(resp.release_rate_t_per_month, resp.stockpile_t)
+    alloc = allocation_from_outcome(b, out, replace(resp, release_rate_t_per_month=rate), partners)
+    months = pd.date_range(start, periods=int(out.shortfall_t.shape[1]), freq="MS")
+    flows = alloc.flows.assign(stage=stage, date=lambda d: months[d["month"]].date)
+    short = alloc.shortfall.assign(stage=stage, date=lambda d: months[d["month"]].date)
+    notes = [
+        f"{stage}: allied allocation — worst partner-month shortfall "
+        f"{100 * alloc.max_shortfall_frac:.1f} % coordinated vs "
+        f"{100 * alloc.uncoordinated_max_shortfall_frac:.1f} % uncoordinated; total "
+        f"{alloc.total_shortfall_t:,.0f} t vs {alloc.uncoordinated_total_shortfall_t:,.0f} t",
+        *(f"{stage}: {n}" for n in alloc.notes),
+    ]
+    return (flows, short), notes
 
 
 # -- back-test ---------------------------------------------------------------------------------
