@@ -206,7 +206,9 @@ def rank(
     df["drivers"] = df.apply(_driver_text, axis=1)
     df = _eu_supply_risk(store, df, parties, year, si_sr or {})
     df = df[df["production_concentration"].notna() | (df["imports_kusd"] > 0)]
-    df = df.sort_values(["importer", "criticality"], ascending=[True, False])
+    order = {label: k for k, label in enumerate(parties)}  # keep the order the user gave
+    df = df.assign(_order=df["importer"].map(order))
+    df = df.sort_values(["_order", "criticality"], ascending=[True, False]).drop(columns="_order")
     df["rank"] = df.groupby("importer").cumcount() + 1
     first = [
         "importer",
