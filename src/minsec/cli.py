@@ -51,6 +51,10 @@ from minsec.commands.simulate import scenarios_app, simulate_cmd  # noqa: E402
 
 app.command("simulate")(simulate_cmd)
 app.add_typer(scenarios_app, name="scenarios")
+from minsec.commands.finance import finance_cmd, projects_app  # noqa: E402
+
+app.command("finance")(finance_cmd)
+app.add_typer(projects_app, name="projects")
 
 
 def _version(value: bool) -> None:

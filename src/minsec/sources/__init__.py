@@ -93,6 +93,13 @@ REGISTRY: dict[str, SourceKind] = {
             "a user project list (CSV) with the columns of the projects table (see docs/data.md)",
             "my_projects.csv",
         ),
+        SourceKind(
+            "lithium-projects",
+            "minsec.sources.lithium_busch",
+            "Busch et al. lithium deposits (Deposit.csv of pmbusch/Critical-Minerals-EV, MIT) "
+            "mapped into the projects table (see docs/finance.md)",
+            "shared/data/projects_lithium_busch",
+        ),
     ]
 }
 
