@@ -5,7 +5,11 @@ r"""Propagation of a disruption on the trade network, month by month, for R runs
 of :class:`~minsec.disrupt.model.Shocks`, the :class:`~minsec.disrupt.model.Parameters` and
 optional :class:`~minsec.disrupt.model.Responses`. Arrays carry the run axis ``R`` first;
 every step is a NumPy operation on ``(R, n)`` arrays or an ``(R, n) @ (n, n)`` matrix
-product. The only Python loop is over the ``M`` months (stocks carry over).
+product. The only Python loop is over the ``M`` months (stocks carry over). Each month only
+the runs with an active event whose activity, ramp or stocks changed since the previous
+month are computed; the others repeat last month's results or keep the baseline (unless
+``detail`` is asked for). The computed subset is a function of the batch alone, so
+results are deterministic for a given batch.
 
 The model (one commodity stage, monthly)
 =======================================
@@ -195,6 +199,8 @@ def _spread_restricted(
     active: BoolArray,
     matrix: FloatArray,
     weights: FloatArray | None = None,
+    spread_matrix: FloatArray | None = None,
+    spread_loss0: FloatArray | None = None,
 ) -> FloatArray:
     """``L = L0 (I − W + Δ)^{-1}`` where Δ has non-zero rows only for ``active`` countries.
 
@@ -202,9 +208,12 @@ def _spread_restricted(
     ``(n, n)`` and ``weights`` ``(R, n)``. Woodbury on the cached ``(I − W)^{-1}``: with
     Y = L0 (I − W)^{-1} and, per run, the s active rows V of Δ, Z = V (I − W)^{-1}:
     ``L = Y − Y_S (I + Z_S)^{-1} Z`` (S = the active columns). Runs with fewer active rows
-    are padded with zero rows, which leave the result unchanged.
+    are padded with zero rows, which leave the result unchanged. With ``weights``,
+    ``spread_matrix`` may give ``matrix (I − W)^{-1}`` (computed once per call of
+    :func:`propagate`): Z is then a weighted gather of its rows instead of a product;
+    ``spread_loss0`` may give Y when the caller has it.
     """
-    y = pt.spread(loss0)
+    y = pt.spread(loss0) if spread_loss0 is None else spread_loss0
     count = active.sum(axis=1)
     s = int(count.max()) if count.size else 0
     if s == 0:
@@ -216,9 +225,12 @@ def _spread_restricted(
     else:
         idx = np.argsort(~active, axis=1, kind="stable")[:, :s]
     valid = active[rr, idx]
-    rows = matrix[rr, idx] if weights is None else weights[rr, idx][:, :, None] * matrix[idx]
-    v = rows * valid[:, :, None]
-    z = pt.spread(v.reshape(runs * s, n)).reshape(runs, s, n)
+    if weights is not None and spread_matrix is not None:
+        z = (weights[rr, idx] * valid)[:, :, None] * spread_matrix[idx]
+    else:
+        rows = matrix[rr, idx] if weights is None else weights[rr, idx][:, :, None] * matrix[idx]
+        v = rows * valid[:, :, None]
+        z = pt.spread(v.reshape(runs * s, n)).reshape(runs, s, n)
     y_s = y[rr, idx]
     if s == 1:
         coef = y_s / (1.0 + z[:, 0, :][rr, idx])
@@ -294,9 +306,11 @@ def _clear_price(
     breakpoints are sorted per run, F is evaluated at each through cumulative sums of the
     coefficients, and the root in the bracketing interval is found by safeguarded Newton.
     The result is the smallest x in [0, x_max] with F(x) ≤ 0 (x_max when there is none).
+    Buyers are the columns of ``demand``/``supply``, sellers those of ``production``/
+    ``spare_cap`` (the caller passes only the columns that can be short or respond).
     Call inside ``np.errstate(divide="ignore", invalid="ignore", over="ignore")``.
     """
-    runs, n = demand.shape
+    runs, n = demand.shape  # n buyers; the sellers are the columns of spare_cap
     x = np.zeros(runs)
     gap0 = demand - supply
     short = gap0 > 0
@@ -320,26 +334,35 @@ def _clear_price(
     s_short = np.where(short, supply, 0.0)
     p_resp = np.where(resp, production, 0.0)
     k_resp = np.where(resp, spare_cap, 0.0)
-    bp = np.concatenate([xj, yi, xm], axis=1)
+    bp = np.concatenate([xj, yi], axis=1)
     inside = bp < xm
-    bp = np.minimum(bp, xm)
-    width = 2 * n + 1
-    deltas = np.zeros((4, r, width))
-    deltas[0, :, :n] = d_short
-    deltas[1, :, :n] = s_short
-    deltas[2, :, n : 2 * n] = p_resp
-    deltas[3, :, n : 2 * n] = k_resp
-    deltas *= inside
-    order = np.argsort(bp, axis=1, kind="stable")
+    # Only the breakpoints inside (0, x_max) matter; the others sit at x_max with no
+    # coefficient. Per run, sort the inside ones ahead of the others, keep as many columns
+    # as the run with most inside ones, and end with x_max (the padding columns sit at
+    # x_max with no coefficient). A stable sort keeps equal breakpoints in index order, so
+    # the summation order (and the last bits) is the same on every machine and backend.
+    width = int(inside.sum(axis=1).max())
     rr = np.arange(r)[:, None]
-    bp = bp[rr, order]
-    deltas = deltas[:, rr, order]
+    sel = np.argsort(np.where(inside, bp, np.inf), axis=1, kind="stable")[:, :width]
+    valid = inside[rr, sel]
+    buyer = sel < n
+    jb = np.where(buyer, sel, 0)
+    on_b = valid & buyer
+    deltas = np.zeros((4, r, width + 1))
+    deltas[0, :, :width] = np.where(on_b, d_short[rr, jb], 0.0)
+    deltas[1, :, :width] = np.where(on_b, s_short[rr, jb], 0.0)
+    if p_resp.shape[1]:  # there may be no seller at all
+        ip = np.where(buyer, 0, sel - n)
+        on_p = valid & ~buyer
+        deltas[2, :, :width] = np.where(on_p, p_resp[rr, ip], 0.0)
+        deltas[3, :, :width] = np.where(on_p, k_resp[rr, ip], 0.0)
+    bp = np.concatenate([np.where(valid, bp[rr, sel], xm), xm], axis=1)
     # coefficients in force just before each breakpoint: what is still to be removed
     # (summed from the right, so that it is exactly 0 once every term is gone) plus the
     # terms whose breakpoint lies beyond x_max
-    left = np.cumsum(deltas[:, :, ::-1], axis=2)[:, :, ::-1]
+    left = np.cumsum(deltas[:3, :, ::-1], axis=2)[:, :, ::-1]
     outside_g = ~inside[:, :n]
-    outside_s = ~inside[:, n : 2 * n]
+    outside_s = ~inside[:, n:]
     a = np.where(outside_g, d_short, 0.0).sum(axis=1)[:, None] + left[0]
     b = np.where(outside_g, s_short, 0.0).sum(axis=1)[:, None] + left[1]
     c = np.where(outside_s, p_resp, 0.0).sum(axis=1)[:, None] + left[2]
@@ -488,6 +511,10 @@ def propagate(
     row_tt = TT.sum(axis=1)
     wt = W * tgt[0] if single else W
     has_wt = wt.sum(axis=1) > 0
+    wt_spread = pt.spread(wt) if single else None  # rows of wt (I − W)^{-1}
+    tt_spread = pt.spread(TT)  # rows of TT (I − W)^{-1}
+    buyers = np.flatnonzero(D0 > 0)
+    sellers = np.flatnonzero((sigma_p > 0) & (P > 0))
 
     stock = np.broadcast_to(np.asarray(resp.stockpile_t, dtype=float), (runs, n)).copy()
     rate = np.asarray(resp.release_rate_t_per_month, dtype=float)
@@ -523,6 +550,7 @@ def propagate(
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         previous: tuple[list[FloatArray], FloatArray, FloatArray] | None = None
+        last: tuple[list[FloatArray], FloatArray, FloatArray] | None = None
         for m in range(months):
             act = [_activity(m, s, e) for s, e in zip(start, end, strict=True)]
             ramp = np.where(
@@ -542,19 +570,53 @@ def propagate(
                 price[:, m] = price[:, m - 1]
                 continue
             previous = (act, ramp, stock)
+            # runs to compute: with ``detail`` all; otherwise those with an active event whose
+            # (activity, ramp, stocks) differ from last month (the others repeat last month's
+            # results, or the undisturbed baseline when nothing is active)
+            sel: slice | npt.NDArray[np.intp] = slice(None)
+            if not detail:
+                live = np.zeros(runs, dtype=bool)
+                for ev, a in zip(has_event, act, strict=True):
+                    live |= (ev & (a > 0)).any(axis=1)
+                todo = live
+                if last is not None:
+                    same = (last[1] == ramp) & (last[2] == stock).all(axis=1)
+                    for p_act, a in zip(last[0], act, strict=True):
+                        same &= (p_act == a).all(axis=1)
+                    todo = live & ~same
+                rep = np.flatnonzero(live & ~todo)
+                last = (act, ramp, stock)
+                stock = stock.copy()
+                if len(rep):
+                    for arr in (shortfall, supply_out, release_out):
+                        arr[rep, m] = arr[rep, m - 1]
+                    price[rep, m] = price[rep, m - 1]
+                    stock[rep] = stock[rep] - release_out[rep, m]
+                supply_out[~live, m] = D0
+                sel = np.flatnonzero(todo)
+                if not len(sel):
+                    continue
+            nr = runs if detail else int(todo.sum())
+            act_r = [a[sel] for a in act]
+            ev_r = [ev[sel] for ev in has_event]
+            phi_r = [ph[sel] for ph in phi]
+            out_f_r = [o[sel] for o in out_f]
+            lam_r, ramp_r, t0_r, stock_r = lam[sel], ramp[sel], t0[sel], stock[sel]
+            eps_d_r, eps_s_r, x_max_r = eps_d[sel], eps_s[sel], x_max[sel]
+            zeros_r, D0_r = zeros[:nr], D0_runs[:nr]  # read-only
             # 1. events
             if single:
-                oa = out_f[0] * act[0]
-                u = phi[0] * act[0]  # Φ_kj = u_k t_kj
-                direct = u @ TT
+                oa = out_f_r[0] * act_r[0]
+                u = phi_r[0] * act_r[0]  # Φ_kj = u_k t_kj
+                direct = u @ TT if detail else zeros_r  # only reported
                 gross = u * row_tt
             else:
-                keep = np.ones((runs, n))
-                for o, a in zip(out_f, act, strict=True):
+                keep = np.ones((nr, n))
+                for o, a in zip(out_f_r, act_r, strict=True):
                     keep *= 1.0 - o * a
                 oa = 1.0 - keep
-                flow_keep = np.ones((runs, n, n))
-                for ph, a, t in zip(phi, act, tgt, strict=True):
+                flow_keep = np.ones((nr, n, n))
+                for ph, a, t in zip(phi_r, act_r, tgt, strict=True):
                     flow_keep *= 1.0 - (ph * a)[:, :, None] * t[None, :, :]
                 phi_full = 1.0 - flow_keep  # Φ_kj
                 phi_t = phi_full * T[None, :, :]
@@ -562,39 +624,44 @@ def propagate(
                 gross = phi_t.sum(axis=2)
             outage = oa * P
             # 2. leakage / diversion share
-            share = np.where(gross > 0, lam * np.minimum(1.0, room / gross), 0.0)
+            share = np.where(gross > 0, lam_r * np.minimum(1.0, room / gross), 0.0)
             # 3. losses along the network: L = L0 (I − W + W∘ψ)^{-1}
             if single:
                 g = u * (1.0 - share)
-                loss0 = g @ TT + outage
-                loss = _spread_restricted(pt, loss0, (g > 0) & has_wt, wt, g)
+                # Y = (g TT + outage)(I − W)^{-1} = g [TT (I − W)^{-1}] + outage (I − W)^{-1}
+                cols = np.flatnonzero(g.any(axis=0))  # exporters restricting in some run
+                y0 = g[:, cols] @ tt_spread[cols]
+                if outage.any():
+                    y0 += pt.spread(outage)
+                loss = _spread_restricted(pt, zeros_r, (g > 0) & has_wt, wt, g, wt_spread, y0)
             else:
                 psi = phi_full * (1.0 - share)[:, :, None]  # ψ_kj
                 loss0 = (psi * T[None, :, :]).sum(axis=1) + outage
                 delta = W[None, :, :] * psi
                 loss = _spread_restricted(pt, loss0, np.asarray((delta > 0).any(axis=2)), delta)
-            frac = np.minimum(loss * inv_den, 1.0)  # λ_k: share of k's outflows lost
-            kept = 1.0 - frac
-            withheld = gross * kept
-            if single:
-                diverted = (share * u * kept) @ TT
-            else:
-                diverted = np.einsum("rk,rkj->rj", share * kept, phi_t)
+            if detail:  # flows that are only reported
+                frac = np.minimum(loss * inv_den, 1.0)  # λ_k: share of k's outflows lost
+                kept = 1.0 - frac
+                withheld = gross * kept
+                if single:
+                    diverted = (share * u * kept) @ TT
+                else:
+                    diverted = np.einsum("rk,rkj->rj", share * kept, phi_t)
             ell = c * loss
             excess = np.maximum(ell - D0, 0.0)
             S = D0 - (ell - excess)
             # 4. demand restraint while an event of the run is active
-            active = np.zeros(runs, dtype=bool)
-            eligible = np.ones((runs, n), dtype=bool)
-            for ev, a in zip(has_event, act, strict=True):
+            active = np.zeros(nr, dtype=bool)
+            eligible = np.ones((nr, n), dtype=bool)
+            for ev, a in zip(ev_r, act_r, strict=True):
                 on = ev & (a > 0)
                 active |= on.any(axis=1)
                 eligible &= ~on
-            demand = D0 * (1.0 - restraint * active[:, None]) if restrain else D0_runs
+            demand = D0 * (1.0 - restraint * active[:, None]) if restrain else D0_r
             # 5. stockpiles
             if stocks:
                 need = np.maximum(demand - S, 0.0)
-                cap = np.minimum(rate, stock)
+                cap = np.minimum(rate, stock_r)
                 draw = np.minimum(cap, need)
                 received = draw
                 if sharing:
@@ -605,19 +672,29 @@ def propagate(
                     f_need = np.where(need_b > 0, total / need_b, 0.0)
                     draw = np.where(bloc, cap * f_cap[:, None], draw)
                     received = np.where(bloc, need * f_need[:, None], draw)
-                stock = stock - draw
+                stock_r = stock_r - draw
                 S_stock = S + received
             else:
-                draw = received = zeros
+                draw = received = zeros_r
                 S_stock = S
             # 6. spare capacity and price
-            K = sigma_p * (np.where(np.isfinite(t0), ramp, 0.0)[:, None] * eligible)
-            x = _clear_price(demand, S_stock, P, K, eps_d, eps_s, x_max)
+            K = sigma_p * (np.where(np.isfinite(t0_r), ramp_r, 0.0)[:, None] * eligible)
+            # only countries with consumption can be short, only those with spare capacity
+            # can respond: the price depends on those columns alone
+            x = _clear_price(
+                demand[:, buyers],
+                S_stock[:, buyers],
+                P[sellers],
+                K[:, sellers],
+                eps_d_r,
+                eps_s_r,
+                x_max_r,
+            )
             if x.any():
                 p = np.exp(x)
-                demand_p = demand * np.exp(eps_d[:, None] * x[:, None])
+                demand_p = demand * np.exp(eps_d_r[:, None] * x[:, None])
                 gap = np.maximum(demand_p - S_stock, 0.0)
-                spare = np.minimum(K, P * np.expm1(eps_s[:, None] * x[:, None]))
+                spare = np.minimum(K, P * np.expm1(eps_s_r[:, None] * x[:, None]))
                 gap_total = gap.sum(axis=1)
                 spare_total = spare.sum(axis=1)
                 f_gap = np.where(gap_total > 0, np.minimum(1.0, spare_total / gap_total), 0.0)
@@ -625,14 +702,14 @@ def propagate(
                 got = gap * f_gap[:, None]
                 made = spare * f_spare[:, None]
                 supply = S_stock + got
-                price[:, m] = p
+                price[sel, m] = p
             else:
                 demand_p = demand
-                got = made = zeros
+                got = made = zeros_r
                 supply = S_stock
-            shortfall[:, m] = np.maximum(D0 - supply, 0.0)
-            supply_out[:, m] = supply
-            release_out[:, m] = draw
+            shortfall[sel, m] = np.maximum(D0 - supply, 0.0)
+            supply_out[sel, m] = supply
+            release_out[sel, m] = draw
             if detail:
                 fr = frac * restricting
                 if single:
@@ -652,14 +729,18 @@ def propagate(
                     ("availability_loss_t", loss),
                     ("excess_loss_t", excess),
                     ("stock_received_t", received),
-                    ("stock_remaining_t", stock),
+                    ("stock_remaining_t", stock_r),
                     ("spare_output_t", made),
                     ("spare_received_t", got),
                     ("demand_t", demand_p),
                     ("imports_change_t", imports),
                     ("imports_change_from_restricting_t", from_r),
                 ):
-                    extra[key][:, m] = val
+                    extra[key][sel, m] = val
+            if detail:
+                stock = stock_r
+            else:
+                stock[sel] = stock_r
     return Outcome(
         shortfall_t=shortfall,
         supply_t=supply_out,
