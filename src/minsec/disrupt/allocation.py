@@ -87,6 +87,7 @@ import pandas as pd
 
 from minsec.disrupt.model import Baseline, BoolArray, FloatArray, Outcome, Responses
 from minsec.errors import InputError, MinsecError
+from minsec.highs import silent_highs
 
 IntArray = npt.NDArray[np.int64]
 
@@ -534,23 +535,8 @@ class _Solved:
 
 
 def _solver() -> Any:
-    """A silent HiGHS instance (the raw binding, which prints no banner)."""
-    try:
-        import highspy
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MinsecError(
-            "the allocation needs HiGHS: pip install 'highspy>=1.7' "
-            "(or install minsec with the 'optimize' extra)"
-        ) from exc
-    core = getattr(highspy, "_core", None)
-    factory = getattr(core, "_Highs", None) or highspy.Highs
-    h = factory()
-    h.setOptionValue("output_flag", False)
-    # tighter than HiGHS' 1e-7 defaults: the model is scaled to O(1) values, and the
-    # stages fix earlier objectives, so feasibility slack would leak into the next stage
-    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-9)
-    return h
+    """A silent HiGHS instance for the allocation LP."""
+    return silent_highs("allocation")
 
 
 def _run(h: Any, stage: str) -> str:

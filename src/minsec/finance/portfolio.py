@@ -55,6 +55,7 @@ import numpy as np
 import numpy.typing as npt
 
 from minsec.errors import InputError, MinsecError
+from minsec.highs import silent_highs
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -355,25 +356,15 @@ def _build(
 
 
 def _solver(mip_rel_gap: float, time_limit: float | None) -> Any:
-    """A silent HiGHS instance (the raw binding, which prints no banner)."""
-    try:
-        import highspy
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MinsecError(
-            "the portfolio optimiser needs HiGHS: pip install 'highspy>=1.7'"
-        ) from exc
-    core = getattr(highspy, "_core", None)
-    factory = getattr(core, "_Highs", None) or highspy.Highs
-    h = factory()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-9)
-    h.setOptionValue("mip_feasibility_tolerance", 1e-9)
-    h.setOptionValue("mip_rel_gap", mip_rel_gap)
-    h.setOptionValue("mip_abs_gap", 0.0)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    return h
+    """A silent HiGHS instance for the portfolio MIP/LP."""
+    limits: dict[str, float] = {} if time_limit is None else {"time_limit": float(time_limit)}
+    return silent_highs(
+        "portfolio optimiser",
+        mip_feasibility_tolerance=1e-9,
+        mip_rel_gap=mip_rel_gap,
+        mip_abs_gap=0.0,
+        **limits,
+    )
 
 
 def _solve(
