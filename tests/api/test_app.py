@@ -148,3 +148,14 @@ def test_named_scenario_without_its_data_is_409(api: Api) -> None:
     r = api.post("/api/v1/scenarios/china-gallium-germanium-2023/simulate", "us_viewer")
     assert r.status_code == 409
     assert "gallium" in r.json()["error"]["message"]
+
+
+@pytest.mark.default_data
+def test_coordinated_response_table(api: Api) -> None:
+    r = api.post(
+        "/api/v1/scenarios/china-graphite-like-minded/simulate?table=response-shortfall",
+        "jp_viewer",
+    )
+    assert r.status_code == 200, r.text
+    rows = r.json()["data"]
+    assert {row["coordinated"] for row in rows} == {True, False}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import pandas as pd
 import typer
 
 from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err, progress
+from minsec.disrupt.scenario import ResultTable
 from minsec.errors import InputError
 from minsec.output import Format, emit
 
@@ -20,14 +20,7 @@ scenarios_app = typer.Typer(
 )
 
 
-class View(StrEnum):
-    """Which table of the simulation result to print."""
-
-    summary = "summary"
-    monthly = "monthly"
-    market = "market"
-    response = "response"
-    response_shortfall = "response-shortfall"
+View = ResultTable
 
 
 #: Columns a terminal table shows (CSV, JSON and Parquet carry every column).
@@ -115,13 +108,7 @@ def simulate_cmd(
         result = simulate(
             st, spec, baseline_year=baseline_year, trade_source=trade_source, progress=step
         )
-    frame = {
-        View.summary: result.summary,
-        View.monthly: result.monthly,
-        View.market: result.market,
-        View.response: result.response,
-        View.response_shortfall: result.response_shortfall,
-    }[view]
+    frame = result.table(view)
     if Format(fmt) is Format.table:
         frame = frame[[c for c in _TABLE_COLUMNS[view] if c in frame.columns]]
     title = f"{spec.title or spec.name} — {view.value}, baseline {result.baseline_year}"

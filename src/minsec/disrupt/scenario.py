@@ -27,9 +27,10 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -697,6 +698,16 @@ def _commodity_parameters(scenario: Scenario) -> bl.CommodityParameters:
 # -- simulation --------------------------------------------------------------------------------
 
 
+class ResultTable(StrEnum):
+    """The tables of a :class:`SimulationResult` (used by the CLI and the web API)."""
+
+    summary = "summary"
+    monthly = "monthly"
+    market = "market"
+    response = "response"
+    response_shortfall = "response-shortfall"
+
+
 @dataclass
 class SimulationResult:
     """What :func:`simulate` returns.
@@ -732,6 +743,10 @@ class SimulationResult:
     coordinated (LP) and the uncoordinated outcome (``coordinated`` column)."""
     response_shortfall: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Shortfall per stage × month × partner with and without coordination."""
+
+    def table(self, which: ResultTable | str) -> pd.DataFrame:
+        """One of the result's tables by name (see :class:`ResultTable`)."""
+        return cast(pd.DataFrame, getattr(self, ResultTable(which).name))
 
     def meta(self) -> dict[str, Any]:
         """JSON-ready description of the run (scenario, data, parameters, caveats)."""

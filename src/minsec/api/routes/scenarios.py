@@ -14,7 +14,6 @@ per stage × party), the monthly path or the market table.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import pandas as pd
@@ -25,18 +24,13 @@ from fastapi.responses import Response
 from minsec.api.answer import FormatQ, TableResponse, cached_answer, file_response
 from minsec.api.auth import State, Viewer
 from minsec.api.serialize import FILE_RESPONSES, Format, body, json_safe
-from minsec.disrupt.scenario import Scenario
+from minsec.disrupt.scenario import ResultTable, Scenario
 from minsec.store import Store
 
 router = APIRouter(prefix="/api/v1", tags=["scenarios"])
 
 
-class SimulationTable(StrEnum):
-    """Tables of a simulation result."""
-
-    summary = "summary"
-    monthly = "monthly"
-    market = "market"
+SimulationTable = ResultTable
 
 
 @router.post(
@@ -63,7 +57,7 @@ async def simulate(
         from minsec.disrupt.scenario import simulate as simulate_fn
 
         result = simulate_fn(state.stores.get(), scenario, baseline_year=baseline_year)
-        frame = getattr(result, table.value)
+        frame = result.table(table)
         meta: dict[str, Any] = {"table": table.value, **json_safe(result.meta())}
         return body(frame, format, meta)
 
@@ -150,7 +144,7 @@ async def simulate_named(
         from minsec.disrupt.scenario import simulate as simulate_fn
 
         result = simulate_fn(st, scenario, baseline_year=baseline_year)
-        return getattr(result, table.value), {"table": table.value, **json_safe(result.meta())}
+        return result.table(table), {"table": table.value, **json_safe(result.meta())}
 
     params = {"name": name, "table": table.value, "baseline_year": baseline_year}
     return await cached_answer(state, "scenario-simulate", params, format, compute)
