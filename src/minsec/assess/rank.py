@@ -92,10 +92,9 @@ def production_risk(store: Store, years: Sequence[int]) -> pd.DataFrame:
     return out.drop_duplicates(keys)
 
 
-def _concern_import_share(
-    store: Store, parties: Mapping[str, Sequence[str]], years: Sequence[int]
-) -> pd.DataFrame:
-    sup = imports_by_supplier(store, dict(parties), years=years)
+def _concern_import_share(sup: pd.DataFrame) -> pd.DataFrame:
+    """Share of each importer's import value from countries of concern."""
+    sup = sup.copy()
     concern = set(blocs.blocs()[CONCERN_BLOC].members)
     sup["concern"] = sup["supplier"].isin(concern)
     out = (
@@ -181,8 +180,10 @@ def rank(
     parties = exp.attrs["parties"]
     prod = production_risk(store, [year]).rename(columns={"commodity": "material"})
     df = exp.merge(prod, on=["material", "year"], how="left")
+    # imports by supplier, computed once for the concern share and the EU sourcing HHI
+    suppliers = imports_by_supplier(store, dict(parties), years=[year], commodities_=materials)
     df = df.merge(
-        _concern_import_share(store, parties, [year]),
+        _concern_import_share(suppliers),
         on=["material", "importer", "year"],
         how="left",
     )
@@ -204,7 +205,7 @@ def rank(
     contrib = df[[f"contrib_{k}" for k in (*SUPPLY_COMPONENTS, *EXPOSURE_COMPONENTS)]]
     df["top_driver"] = [str(k).removeprefix("contrib_") for k in contrib.idxmax(axis=1)]
     df["drivers"] = df.apply(_driver_text, axis=1)
-    df = _eu_supply_risk(store, df, parties, year, si_sr or {})
+    df = _eu_supply_risk(store, df, suppliers, parties, year, si_sr or {})
     df = df[df["production_concentration"].notna() | (df["imports_kusd"] > 0)]
     order = {label: k for k, label in enumerate(parties)}  # keep the order the user gave
     df = df.assign(_order=df["importer"].map(order))
@@ -233,6 +234,7 @@ def rank(
 def _eu_supply_risk(
     store: Store,
     df: pd.DataFrame,
+    suppliers: pd.DataFrame,
     parties: Mapping[str, Sequence[str]],
     year: int,
     si_sr: Mapping[str, float],
@@ -248,8 +250,7 @@ def _eu_supply_risk(
         scores[scores["year"] <= year].sort_values("year").drop_duplicates("country", keep="last")
     )
     wgi10 = scores.set_index("country")["wgi_score"]
-    sup = imports_by_supplier(store, dict(parties), years=[year])
-    sup = sup.rename(columns={"commodity": "material"})
+    sup = suppliers.rename(columns={"commodity": "material"})
     sup["w"] = sup["supplier"].map(wgi10).fillna(WGI_DEFAULT_SCORE)
     own = df[["material", "importer", "production_t"]].copy()
     own_w = {}
