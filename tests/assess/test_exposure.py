@@ -111,6 +111,34 @@ def test_reliance_is_clipped_but_raw_value_kept(tmp_store: Store) -> None:
     assert row["import_reliance"] == 0.0
 
 
+def test_production_not_in_mass_units_leaves_reliance_unknown(tmp_store: Store) -> None:
+    # production reported in Mio m3 cannot enter a tonnes balance: the importer's domestic
+    # production is unknown (not 0 t) and so is its net import reliance
+    prod = _prod([("USA", 100)])
+    prod["unit"] = "Mio m3"
+    st_ = _store(tmp_store, _trade([("COD", "USA", 100, 10)]), prod)
+    row = exposure(st_, "USA", years=[2022], commodities_="cobalt", with_geopolrisk=False).iloc[0]
+    assert np.isnan(row["production_t"])
+    assert np.isnan(row["import_reliance"])
+    assert row["imports_t"] == 10
+
+
+def test_net_exporter_relies_on_no_imports_even_when_consumption_is_negative(
+    tmp_store: Store,
+) -> None:
+    # USA produces 10 t, imports 1 t, exports 50 t (from stocks or another basis):
+    # C = 10 + 1 - 50 < 0, the ratio is undefined, but a net exporter relies on no imports
+    st_ = _store(
+        tmp_store,
+        _trade([("COD", "USA", 10, 1), ("USA", "JPN", 500, 50)]),
+        _prod([("USA", 10), ("COD", 1000)]),
+    )
+    row = exposure(st_, "USA", years=[2022], commodities_="cobalt", with_geopolrisk=False).iloc[0]
+    assert row["apparent_consumption_t"] == pytest.approx(-39)
+    assert np.isnan(row["import_reliance_unclipped"])
+    assert row["import_reliance"] == 0.0
+
+
 def test_no_imports_gives_zero_imports_and_no_concentration(tmp_store: Store) -> None:
     st_ = _store(tmp_store, _trade([("COD", "USA", 100, 10)]), _prod([("USA", 1)]))
     row = exposure(st_, "JPN", years=[2022], commodities_="cobalt", with_geopolrisk=False).iloc[0]

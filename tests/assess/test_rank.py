@@ -120,3 +120,11 @@ def test_default_data_ranking(default_store: Store) -> None:
         r"\d+ % of import value from countries of concern", jpn.loc["graphite", "drivers"]
     )
     assert jpn["geopolrisk_score"].notna().sum() > 40
+    # Japan produces natural gas in Mio m3, which cannot enter a tonnes balance: reliance
+    # is unknown, scored from imports alone, and the driver text says so
+    assert not jpn.loc["natural_gas", "import_reliance_known"]
+    assert "net import reliance unknown" in jpn.loc["natural_gas", "drivers"]
+    # the USA is a net exporter of copper ores: it relies on no imports, whatever the
+    # (gross weight vs content) basis does to its apparent consumption
+    usa = out[out["importer"] == "USA"].set_index("material")
+    assert usa.loc["copper", "import_reliance"] == 0.0

@@ -8,7 +8,10 @@ catalog's HS basket of c:
 * import concentration: ``import_hhi`` = Σ_i (100·s_i)², s_i = supplier i's share of import
   **value** (0–10,000; value is robust to missing quantities); ``import_hhi_t`` on tonnes;
 * apparent consumption C = P + M − X and net import reliance IR = (M − X) / C, reported
-  clipped to [0, 1] (``import_reliance``) with the unclipped value kept.
+  clipped to [0, 1] (``import_reliance``) with the unclipped value kept. A net exporter
+  (M ≤ X) has ``import_reliance`` 0 even where C ≤ 0 or P is unknown (the ratio is then
+  undefined and ``import_reliance_unclipped`` is NaN); P in a unit other than mass (gas in
+  Mio m³) counts as unknown, never as 0 t.
   P is World Mining Data production of the members (its basis: metal/oxide content or gross
   weight), M and X are HS gross tonnes. Where every HS code of the basket has a content
   factor in the catalog, M and X are converted to contained tonnes and P to the same basis
@@ -183,8 +186,11 @@ def exposure(
     member = _trade.membership(parties)
     pp = prod.merge(member, on="country").groupby(keys)["production_t"].sum(min_count=1)
     out["production_t"] = pp.reindex(grid).fillna(0.0)
+    # production in a unit other than mass (e.g. Mio m3 of gas) cannot enter a tonnes
+    # balance: such a commodity has no production figure, so its reliance is unknown
     has_prod = (
-        prod.groupby(["commodity", "year"])
+        prod.dropna(subset=["production_t"])
+        .groupby(["commodity", "year"])
         .size()
         .reindex(
             pd.MultiIndex.from_arrays(
@@ -209,7 +215,10 @@ def exposure(
         ir = np.where(consumption > 0, (m_t - x_t) / consumption, np.nan)
     out["apparent_consumption_t"] = consumption
     out["import_reliance_unclipped"] = ir
-    out["import_reliance"] = np.clip(ir, 0.0, 1.0)
+    # a net exporter (imports <= exports) relies on no imports, whatever its production
+    # (also when consumption <= 0 or production is unknown, where the ratio is undefined)
+    net_exporter = (m_t - x_t) <= 0
+    out["import_reliance"] = np.where(net_exporter, 0.0, np.clip(ir, 0.0, 1.0))
     wmd_basis = {c.id: c.wmd_basis for c in commodities.commodities()}
     out["ir_basis"] = [
         "content"

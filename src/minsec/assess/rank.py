@@ -125,7 +125,12 @@ def _driver_text(row: pd.Series) -> str:
         "production_concern": (
             f"{_pct(row['production_concern'])} of output in countries of concern"
         ),
-        "import_reliance": f"net import reliance {_pct(row['import_reliance'])}",
+        "import_reliance": (
+            f"net import reliance {_pct(row['import_reliance'])}"
+            if row.get("import_reliance_known", True)
+            else "net import reliance unknown (no production data in tonnes); "
+            f"scored as {_pct(row['import_reliance'])} from imports alone"
+        ),
         "import_concentration": (
             f"{_pct(row['top_supplier_share'])} of imports from "
             f"{countries.name_of(str(row['top_supplier']))} (import HHI "
@@ -189,7 +194,9 @@ def rank(
     )
     df["import_concern"] = df["import_concern"].fillna(0.0)
     df["import_concentration"] = df["import_hhi"].fillna(0.0) / 10_000
-    # no production data for a material: reliance unknown; imports are all we see
+    # no production data in tonnes for a material: reliance unknown; imports are all we
+    # see, so an importer is scored as fully reliant (and the driver text says so)
+    df["import_reliance_known"] = df["import_reliance"].notna()
     df["import_reliance"] = df["import_reliance"].fillna(
         pd.Series(np.where(df["imports_t"] > 0, 1.0, 0.0), index=df.index)
     )
