@@ -100,6 +100,33 @@ def test_simulate_a_scenario(api: Api) -> None:
 
 
 @pytest.mark.default_data
+def test_simulate_runs_a_spec_once_for_all_its_tables(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import minsec.disrupt.scenario as scenario_mod
+
+    calls: list[str] = []
+    real = scenario_mod.simulate
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append("run")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scenario_mod, "simulate", counting)
+    spec = {**SCENARIO, "name": "cobalt-drc-halt-once"}
+    for table in ("summary", "monthly", "summary"):
+        r = api.post(f"/api/v1/simulate?table={table}", "jp_viewer", json=spec)
+        assert r.status_code == 200, r.text
+    assert len(calls) == 1
+    # another spec is another run, with another answer
+    half = api.post("/api/v1/simulate", "jp_viewer", json=spec).json()["data"]
+    quarter_spec = {**spec, "events": [{**SCENARIO["events"][0], "fraction": 0.25}]}  # type: ignore[dict-item]
+    quarter = api.post("/api/v1/simulate", "jp_viewer", json=quarter_spec).json()["data"]
+    assert len(calls) == 2
+    assert half != quarter
+
+
+@pytest.mark.default_data
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from minsec.api import cache as cache_mod
 from minsec.api.answer import FormatQ, TableResponse, cached_answer, file_response
 from minsec.api.auth import State, Viewer
 from minsec.api.serialize import FILE_RESPONSES, Format, body, json_safe
@@ -56,7 +57,15 @@ async def simulate(
     def work() -> bytes:
         from minsec.disrupt.scenario import simulate as simulate_fn
 
-        result = simulate_fn(state.stores.get(), scenario, baseline_year=baseline_year)
+        # the whole result is cached by spec, so that asking for its other tables (as the
+        # dashboard does) does not simulate again; a posted spec holds no private records
+        spec = scenario.model_dump_json()
+        params = {"spec": spec, "baseline_year": baseline_year}
+        key = cache_mod.key("simulate", params, state.stores.checksum())
+        result = state.cache.get((key, "result"))
+        if result is None:
+            result = simulate_fn(state.stores.get(), scenario, baseline_year=baseline_year)
+            state.cache.put((key, "result"), result)
         frame = result.table(table)
         meta: dict[str, Any] = {"table": table.value, **json_safe(result.meta())}
         return body(frame, format, meta)
