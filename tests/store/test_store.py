@@ -141,3 +141,37 @@ def test_full_disk_gives_clear_error_and_keeps_previous_data(tiny_disk: Path) ->
     with Store(path, read_only=True) as again:
         assert again.counts()["governance"] == 3
         assert again.status()["source"].tolist() == ["a"]
+
+
+def test_a_store_from_an_older_schema_gains_the_new_columns(tmp_path: Path) -> None:
+    # a store written before `projects` had its permitting and offtake columns
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE projects (project_id VARCHAR NOT NULL, name VARCHAR NOT NULL, "
+        "country VARCHAR NOT NULL, commodity VARCHAR NOT NULL, stage VARCHAR NOT NULL, "
+        "source VARCHAR NOT NULL)"
+    )
+    con.execute("INSERT INTO projects VALUES ('p1', 'Old mine', 'AUS', 'lithium', 'mine', 'x')")
+    con.close()
+    with Store(path) as st:
+        cols = st.query("SELECT * FROM projects")
+        assert {c.name for c in schema.tables()["projects"]} == set(cols.columns)
+        assert cols["name"].tolist() == ["Old mine"]  # the row is kept
+        assert cols["permit_expected_months"].isna().all()
+    with Store(path) as st:  # idempotent
+        assert len(st.query("SELECT * FROM projects")) == 1
+
+
+def test_a_missing_required_column_on_a_table_with_rows_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE projects (project_id VARCHAR NOT NULL)")
+    con.execute("INSERT INTO projects VALUES ('p1')")
+    con.close()
+    with pytest.raises(MinsecError, match=r"predates column projects\.name"):
+        Store(path)
+    # nothing was changed: the old table is as it was
+    con = duckdb.connect(str(path), read_only=True)
+    assert [r[0] for r in con.execute("DESCRIBE projects").fetchall()] == ["project_id"]
+    con.close()

@@ -95,7 +95,11 @@ class Store:
             )
         self.con = duckdb.connect(target, read_only=read_only)
         if not read_only:
-            self.ensure_schema()
+            try:
+                self.ensure_schema()
+            except BaseException:
+                self.con.close()
+                raise
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self) -> None:
@@ -109,9 +113,36 @@ class Store:
         self.close()
 
     def ensure_schema(self) -> None:
-        """Create missing tables (idempotent)."""
-        for table in schema.tables():
-            self.con.execute(schema.ddl(table))
+        """Create missing tables and add missing columns (idempotent, one transaction).
+
+        A store written by an older minsec gains the columns added to the schema since
+        (nullable ones as NULL in existing rows); a missing NOT NULL column can be added only
+        while its table is empty, otherwise a clear error says how to rebuild the store.
+        """
+        with self.transaction() as con:
+            for table, cols in schema.tables().items():
+                con.execute(schema.ddl(table))
+                have = {
+                    str(r[0])
+                    for r in con.execute(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_name = ? AND table_schema = current_schema()",
+                        [table],
+                    ).fetchall()
+                }
+                for c in cols:
+                    if c.name in have:
+                        continue
+                    if not c.nullable:
+                        rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+                        if rows is not None and rows[0] > 0:
+                            raise MinsecError(
+                                f"the store {self.path} predates column {table}.{c.name} "
+                                "(NOT NULL) and holds rows: it cannot be upgraded in place. "
+                                "Move it aside and run `minsec data fetch` / re-import."
+                            )
+                    null = "" if c.nullable else " NOT NULL"
+                    con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{c.name}" {c.type}{null}')
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
