@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minsec.api.audit import AuditLog
+from minsec.state.audit import AuditLog
 from tests.api.conftest import Api
 
 pytestmark = pytest.mark.default_data

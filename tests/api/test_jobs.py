@@ -12,13 +12,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from minsec.api import audit as audit_mod
 from minsec.api.accounts import Principal, Role
-from minsec.api.audit import AuditLog
-from minsec.api.db import StateDB
 from minsec.api.errors import ApiError
-from minsec.api.jobs import DDL, JobContext, JobManager
+from minsec.api.jobs import JobContext, JobManager
 from minsec.errors import InputError
+from minsec.state.audit import AuditLog
+from minsec.state.db import StateDB
 from tests.api.conftest import Api
 
 US = Principal("ann", "USA", Role.analyst)
@@ -29,7 +28,7 @@ JP = Principal("ken", "JPN", Role.analyst)
 
 @pytest.fixture
 def manager(tmp_path: Path) -> Iterator[JobManager]:
-    db = StateDB(tmp_path / "state.duckdb", [*audit_mod.DDL, *DDL])
+    db = StateDB(tmp_path / "state.duckdb")
     jm = JobManager(db, AuditLog(db), workers=1, max_active=2)
     yield jm
     jm.shutdown()
@@ -126,7 +125,7 @@ def test_active_job_limit_is_429(manager: JobManager) -> None:
 
 
 def test_unfinished_jobs_fail_at_restart(tmp_path: Path) -> None:
-    db = StateDB(tmp_path / "s.duckdb", [*audit_mod.DDL, *DDL])
+    db = StateDB(tmp_path / "s.duckdb")
     with db.transaction() as tx:  # what a server that died mid-job leaves behind
         for status in ("queued", "running", "done"):
             tx.execute(

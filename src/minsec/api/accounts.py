@@ -18,59 +18,17 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 
-from minsec.api.audit import AuditLog
-from minsec.api.db import StateDB, Tx
-from minsec.catalog import blocs, countries
-from minsec.catalog._names import suggestion
+from minsec.catalog import blocs
 from minsec.errors import InputError, UnknownNameError
+from minsec.state.audit import AuditLog
+from minsec.state.db import StateDB, Tx
+from minsec.state.principal import Principal, Role, now
+
+__all__ = ["Accounts", "Principal", "Role", "User", "hash_token", "now", "resolve_party"]
 
 TOKEN_PREFIX = "msk_"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-
-DDL = [
-    """CREATE TABLE IF NOT EXISTS users (
-        name VARCHAR PRIMARY KEY,
-        party VARCHAR NOT NULL,
-        role VARCHAR NOT NULL,
-        created_at TIMESTAMP NOT NULL,
-        created_by VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS tokens (
-        token_id VARCHAR PRIMARY KEY,
-        user_name VARCHAR NOT NULL,
-        token_sha256 VARCHAR NOT NULL UNIQUE,
-        created_at TIMESTAMP NOT NULL,
-        revoked_at TIMESTAMP
-    )""",
-]
-
-
-class Role(StrEnum):
-    """Roles, from least to most allowed."""
-
-    viewer = "viewer"
-    analyst = "analyst"
-    admin = "admin"
-
-    @property
-    def level(self) -> int:
-        """0 viewer, 1 analyst, 2 admin."""
-        return list(Role).index(self)
-
-    def allows(self, needed: Role) -> bool:
-        """True when this role may do what ``needed`` may."""
-        return self.level >= needed.level
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who makes a request: user name, party and role."""
-
-    user: str
-    party: str
-    role: Role
 
 
 @dataclass(frozen=True)
@@ -85,31 +43,12 @@ class User:
     active_tokens: int
 
 
-def now() -> dt.datetime:
-    """The current UTC time without tzinfo (as stored)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def hash_token(token: str) -> str:
     """SHA-256 hex digest of a token (what the database keeps)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def resolve_party(name: str, field: str = "party") -> str:
-    """Canonical party id for a country (``US`` → ``USA``) or a bloc (``EU27``)."""
-    text = name.strip()
-    cid = countries.find(text) if text else None
-    if cid is not None:
-        return cid
-    bloc = blocs.find(text) if text else None
-    if bloc is not None:
-        return bloc.id
-    names = [c.id for c in countries.countries()] + list(blocs.blocs())
-    raise UnknownNameError(
-        f"unknown {field} {name!r}: a party is a country (ISO3 code or name) or a bloc id",
-        column=field,
-        hint=suggestion(text, names) or "e.g. USA, JPN, AUS, EU27",
-    )
+resolve_party = blocs.party_id
 
 
 def resolve_role(name: str) -> Role:
@@ -141,8 +80,10 @@ class Accounts:
     """Users and tokens in the app-state database (writes are audited).
 
     Verified tokens are remembered in memory (by hash) for :data:`AUTH_CACHE_SECONDS`;
-    every change of users or tokens through this object clears that memory, and the
-    server holds the database file exclusively, so a revocation takes effect at once.
+    every change of users or tokens through this object clears that memory. With the
+    embedded DuckDB app state the server holds the file exclusively, so a revocation takes
+    effect at once; with several processes on one PostgreSQL app state, a revocation made
+    through another process takes effect within that time.
     """
 
     def __init__(self, db: StateDB, audit: AuditLog) -> None:
@@ -170,7 +111,8 @@ class Accounts:
                 raise InputError(f"user {name!r} already exists", column="name")
             created = now()
             tx.execute(
-                "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO users (name, party, role, created_at, created_by) "
+                "VALUES (?, ?, ?, ?, ?)",
                 [name, party_id, role_.value, created, by.user],
             )
             token_id, token = self._issue(tx, name)
@@ -231,7 +173,9 @@ class Accounts:
         if party is not None:
             sql += "WHERE u.party = ? "
             params.append(party)
-        sql += "GROUP BY ALL ORDER BY u.party, u.name"
+        sql += (
+            "GROUP BY u.name, u.party, u.role, u.created_at, u.created_by ORDER BY u.party, u.name"
+        )
         return [
             User(str(r[0]), str(r[1]), Role(r[2]), r[3], str(r[4]), int(r[5]))
             for r in self.db.fetchall(sql, params)

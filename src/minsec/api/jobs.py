@@ -24,31 +24,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from minsec.api.accounts import Principal, now
-from minsec.api.audit import AuditLog
-from minsec.api.db import StateDB
 from minsec.api.errors import ApiError
 from minsec.api.serialize import json_safe
 from minsec.errors import MinsecError
+from minsec.state.audit import AuditLog
+from minsec.state.db import StateDB
+from minsec.state.principal import Principal, now
 
 log = logging.getLogger("minsec.api.jobs")
-
-DDL = [
-    """CREATE TABLE IF NOT EXISTS jobs (
-        id VARCHAR PRIMARY KEY,
-        kind VARCHAR NOT NULL,
-        user_name VARCHAR NOT NULL,
-        party VARCHAR NOT NULL,
-        status VARCHAR NOT NULL,
-        progress DOUBLE NOT NULL,
-        params VARCHAR NOT NULL,
-        result VARCHAR,
-        error VARCHAR,
-        created_at TIMESTAMP NOT NULL,
-        started_at TIMESTAMP,
-        finished_at TIMESTAMP
-    )"""
-]
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled")

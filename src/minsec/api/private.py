@@ -20,32 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from minsec.api.accounts import Principal, Role, now, resolve_party
-from minsec.api.audit import AuditLog
-from minsec.api.db import StateDB, Tx
+from minsec.api.accounts import resolve_party
 from minsec.api.errors import ApiError
 from minsec.catalog import commodities
 from minsec.errors import InputError
-
-DDL = [
-    """CREATE TABLE IF NOT EXISTS stockpiles (
-        id VARCHAR PRIMARY KEY,
-        owner_party VARCHAR NOT NULL,
-        commodity VARCHAR NOT NULL,
-        tonnes DOUBLE NOT NULL,
-        max_release_t_per_month DOUBLE,
-        note VARCHAR,
-        created_at TIMESTAMP NOT NULL,
-        created_by VARCHAR NOT NULL,
-        updated_at TIMESTAMP NOT NULL,
-        updated_by VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS stockpile_shares (
-        stockpile_id VARCHAR NOT NULL,
-        party VARCHAR NOT NULL,
-        PRIMARY KEY (stockpile_id, party)
-    )""",
-]
+from minsec.state.audit import AuditLog
+from minsec.state.db import StateDB, Tx
+from minsec.state.principal import Principal, Role, now
 
 FIELDS = ("commodity", "tonnes", "max_release_t_per_month", "note", "shared_with")
 

@@ -6,7 +6,11 @@ Files default to ``$MINSEC_HOME``.
 variable                       meaning                                      default
 =============================  ===========================================  ==============
 ``MINSEC_STORE``               data store (opened read-only)                ``minsec.duckdb``
-``MINSEC_APP_STATE``           app state: users, tokens, audit, private     ``app.duckdb``
+``MINSEC_APP_STATE``           app state as a DuckDB file: users, tokens,   ``app.duckdb``
+                               audit, private records, jobs, incidents
+``MINSEC_STATE_URL``           app state as a URL; wins over the file:      (unset)
+                               ``postgresql://user@host:5432/minsec``
+                               (multi-user) or ``duckdb:///path``
 ``MINSEC_MAX_REQUEST_BYTES``   largest request body accepted (413 above)    1,000,000
 ``MINSEC_API_MAX_RUNS``        largest Monte Carlo job (runs)               1,000,000
 ``MINSEC_CACHE_SIZE``          indicator answers kept in the LRU cache      512
@@ -49,6 +53,7 @@ class Settings:
 
     store_path: Path = field(default_factory=config.store_path)
     state_path: Path = field(default_factory=lambda: config.home() / "app.duckdb")
+    state_url: str | None = None
     max_request_bytes: int = 1_000_000
     max_runs: int = 1_000_000
     cache_size: int = 512
@@ -65,6 +70,7 @@ class Settings:
         base = cls(
             store_path=Path(store).expanduser() if store else config.home() / "minsec.duckdb",
             state_path=Path(state).expanduser() if state else config.home() / "app.duckdb",
+            state_url=(e.get("MINSEC_STATE_URL") or "").strip() or None,
             max_request_bytes=_int_env(e, "MINSEC_MAX_REQUEST_BYTES", cls.max_request_bytes),
             max_runs=_int_env(e, "MINSEC_API_MAX_RUNS", cls.max_runs),
             cache_size=_int_env(e, "MINSEC_CACHE_SIZE", cls.cache_size, minimum=0),
@@ -73,3 +79,8 @@ class Settings:
             max_years=_int_env(e, "MINSEC_MAX_YEARS", cls.max_years),
         )
         return replace(base, **overrides)
+
+    @property
+    def state_target(self) -> str:
+        """What :class:`~minsec.state.db.StateDB` opens: ``state_url``, else the DuckDB file."""
+        return self.state_url or str(self.state_path)

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from minsec.api import accounts as accounts_mod
-from minsec.api import audit as audit_mod
-from minsec.api import jobs as jobs_mod
-from minsec.api import private as private_mod
 from minsec.api.accounts import Accounts
-from minsec.api.audit import AuditLog
 from minsec.api.cache import LRUCache
-from minsec.api.db import StateDB
 from minsec.api.jobs import JobManager
 from minsec.api.private import Stockpiles
 from minsec.api.settings import Settings
 from minsec.errors import DataMissingError
+from minsec.respond.incidents import Incidents, data_checksum
+from minsec.state.audit import AuditLog
+from minsec.state.db import StateDB
 from minsec.store import Store
-
-STATE_DDL = [*audit_mod.DDL, *accounts_mod.DDL, *private_mod.DDL, *jobs_mod.DDL]
 
 
 class StoreProvider:
@@ -61,12 +55,7 @@ class StoreProvider:
     def checksum(self) -> str:
         """SHA-256 over the store's provenance (source, file checksum, import time)."""
         if self._checksum is None:
-            status = self.get().status()
-            text = "\n".join(
-                f"{r.source}|{r.sha256}|{r.version}|{r.imported_at}"
-                for r in status.itertuples(index=False)
-            )
-            self._checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            self._checksum = data_checksum(self.get())
         return self._checksum
 
     def close(self) -> None:
@@ -89,13 +78,15 @@ class AppState:
     stockpiles: Stockpiles
     jobs: JobManager
     stores: StoreProvider
+    incidents: Incidents
     cache: LRUCache = field(default_factory=lambda: LRUCache(512))
 
     @classmethod
     def open(cls, settings: Settings) -> AppState:
         """Open (and create if needed) the app state for ``settings``."""
-        db = StateDB(settings.state_path, STATE_DDL)
+        db = StateDB(settings.state_target)
         audit = AuditLog(db)
+        stores = StoreProvider(settings.store_path)
         return cls(
             settings=settings,
             db=db,
@@ -105,7 +96,8 @@ class AppState:
             jobs=JobManager(
                 db, audit, workers=settings.job_workers, max_active=settings.max_active_jobs
             ),
-            stores=StoreProvider(settings.store_path),
+            stores=stores,
+            incidents=Incidents(db, audit, stores.get, stores.checksum),
             cache=LRUCache(settings.cache_size),
         )
 

@@ -110,6 +110,27 @@ def resolve_party(name: str) -> tuple[str, tuple[str, ...]]:
     )
 
 
+def party_id(name: str, field: str = "party") -> str:
+    """Canonical id of a party: a country (``US`` → ``USA``) or a bloc (``like-minded``).
+
+    An unknown name is an :class:`~minsec.errors.UnknownNameError` naming ``field`` with
+    the nearest known id.
+    """
+    text = str(name).strip()
+    cid = countries.find(text) if text else None
+    if cid is not None:
+        return cid
+    bloc = find(text) if text else None
+    if bloc is not None:
+        return bloc.id
+    names = [c.id for c in countries.countries()] + list(blocs())
+    raise UnknownNameError(
+        f"unknown {field} {name!r}: a party is a country (ISO3 code or name) or a bloc id",
+        column=field,
+        hint=suggestion(text, names) or "e.g. USA, JPN, AUS, EU27, like-minded",
+    )
+
+
 def parties(names: str | list[str] | tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """Resolve importers given as ``"USA,JPN,like-minded"`` or a list to label → members.
 

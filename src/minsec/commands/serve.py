@@ -22,11 +22,11 @@ users_app = typer.Typer(
 )
 
 StateOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--state",
-        help="App-state file: users, tokens, audit log (default: $MINSEC_HOME/app.duckdb).",
-        envvar="MINSEC_APP_STATE",
+        help="App state: a DuckDB file or a URL (postgresql://user@host/db); default "
+        "MINSEC_STATE_URL, else MINSEC_APP_STATE, else $MINSEC_HOME/app.duckdb.",
     ),
 ]
 
@@ -52,7 +52,11 @@ def serve_cmd(
     if store is not None:
         overrides["store_path"] = store
     if state is not None:
-        overrides["state_path"] = state
+        if "://" in state:
+            overrides["state_url"] = state
+        else:
+            overrides["state_path"] = Path(state).expanduser()
+            overrides["state_url"] = None  # --state FILE wins over MINSEC_STATE_URL
     settings = Settings.from_env(**overrides)
     if not settings.store_path.exists():
         err.print(
@@ -71,18 +75,22 @@ def serve_cmd(
 
 
 @contextmanager
-def _accounts(state: Path | None) -> Iterator[Accounts]:
-    """The accounts of the app state (only the tables they need are created here)."""
-    from minsec import config
-    from minsec.api import accounts, audit
-    from minsec.api.db import StateDB
+def _accounts(state: str | None) -> Iterator[Accounts]:
+    """The accounts of the app state (``--state``, else ``MINSEC_STATE_URL``, else the file)."""
+    from minsec.state import AuditLog, StateDB
 
-    path = state or Path(config.home() / "app.duckdb")
-    db = StateDB(path, [*audit.DDL, *accounts.DDL])
+    db = StateDB(state_target(state))
     try:
-        yield Accounts(db, audit.AuditLog(db))
+        yield Accounts(db, AuditLog(db))
     finally:
         db.close()
+
+
+def state_target(state: Path | str | None) -> str:
+    """The app state to open: ``--state`` (a file or URL), else what the environment names."""
+    from minsec.state.db import configured_target
+
+    return str(state) if state is not None else configured_target()
 
 
 def _cli(party: str) -> Principal:

@@ -4,7 +4,7 @@ Every write — a user or token created or revoked, a private record created, ch
 shared or deleted, a job submitted or cancelled — appends one entry **in the same
 transaction** as the write, so there is no write without its entry and no entry without
 its write. This module has no update and no delete; the API exposes only reads
-(``GET /api/v1/audit``).
+(``GET /api/v1/audit``) and the CLI neither.
 
 Each entry carries the SHA-256 of the previous entry's hash and its own content
 (a hash chain): :meth:`AuditLog.verify` finds any entry changed or removed behind the
@@ -23,26 +23,12 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from minsec.api.db import StateDB, Tx
+from minsec.state.db import StateDB, Tx
 
 if TYPE_CHECKING:
-    from minsec.api.accounts import Principal
+    from minsec.state.principal import Principal
 
 GENESIS = "0" * 64
-
-DDL = [
-    """CREATE TABLE IF NOT EXISTS audit (
-        id BIGINT PRIMARY KEY,
-        occurred_at TIMESTAMP NOT NULL,
-        user_name VARCHAR NOT NULL,
-        party VARCHAR NOT NULL,
-        action VARCHAR NOT NULL,
-        object VARCHAR NOT NULL,
-        detail VARCHAR NOT NULL,
-        prev_hash VARCHAR NOT NULL,
-        hash VARCHAR NOT NULL
-    )"""
-]
 
 
 @dataclass(frozen=True)
@@ -91,7 +77,13 @@ class AuditLog:
         *,
         party: str | None = None,
     ) -> int:
-        """Append an entry inside the caller's transaction ``tx``; return its id."""
+        """Append an entry inside the caller's transaction ``tx``; return its id.
+
+        On PostgreSQL, where several processes write at once, the table is locked against
+        other appenders until ``tx`` ends, so ids and the hash chain stay sequential.
+        """
+        if tx.dialect == "postgresql":
+            tx.execute("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")
         last = tx.fetchone("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
         id_ = 1 if last is None else int(last[0]) + 1
         prev = GENESIS if last is None else str(last[1])
@@ -100,7 +92,8 @@ class AuditLog:
         owner = party or by.party
         digest = _digest(prev, id_, at, by.user, owner, action, obj, text)
         tx.execute(
-            "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit (id, occurred_at, user_name, party, action, object, detail, "
+            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [id_, at, by.user, owner, action, obj, text, prev, digest],
         )
         return id_
@@ -110,10 +103,15 @@ class AuditLog:
         party: str,
         *,
         action: str | None = None,
+        object_prefix: str | None = None,
         after_id: int = 0,
         limit: int = 1000,
     ) -> list[AuditEntry]:
-        """Entries of ``party`` (oldest first), optionally of one action, after an id."""
+        """Entries of ``party`` (oldest first), optionally of one action, after an id.
+
+        ``object_prefix`` keeps the entries about one object and its parts: ``incident:ID``
+        matches ``incident:ID`` and ``incident:ID/action:…``.
+        """
         sql = (
             "SELECT id, occurred_at, user_name, party, action, object, detail, hash FROM audit "
             "WHERE party = ? AND id > ?"
@@ -122,6 +120,9 @@ class AuditLog:
         if action is not None:
             sql += " AND action = ?"
             params.append(action)
+        if object_prefix is not None:
+            sql += " AND (object = ? OR substr(object, 1, ?) = ?)"
+            params.extend([object_prefix, len(object_prefix) + 1, object_prefix + "/"])
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         return [
