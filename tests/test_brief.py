@@ -45,11 +45,12 @@ def test_cli_brief_writes_report(
         "2022",
         "--top",
         "3",
+        "--no-pdf",
         "--out",
         str(out),
         "--store",
         str(default_store_path),
     )
     assert res.code == 0, res.err
-    assert (out / "index.html").exists()
+    assert (out / "index.html").exists() and not (out / "index.pdf").exists()
     assert "Most critical minerals for JPN, 2022" in res.out

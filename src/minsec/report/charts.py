@@ -1,8 +1,8 @@
 """Charts for reports: matplotlib (object API, no pyplot state), embedded as PNG data URIs.
 
 Colours encode blocs consistently: countries of concern red, like-minded blue, others
-grey; patterns are not needed because every bar is also labelled (readable in black and
-white).
+grey; each bloc also has its own hatching (concern ``///``, others ``..``, like-minded
+plain) and the larger bars are labelled, so the charts read in black and white.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import io
 from collections.abc import Sequence
 
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
@@ -33,6 +34,11 @@ def colour_of(country: str) -> str:
     return OTHER
 
 
+def hatch_of(country: str) -> str:
+    """Bloc hatching of a country (so bars read in black and white)."""
+    return {CONCERN: "///", LIKE_MINDED: "", OTHER: ".."}[colour_of(country)]
+
+
 def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -52,7 +58,14 @@ def share_bars(shares: pd.DataFrame, *, label: str, key: str, title: str, top: i
         left = 0.0
         for _, row in part.head(top).iterrows():
             c = str(row[key])
-            ax.barh(y, row["share"], left=left, color=colour_of(c), edgecolor="white")
+            ax.barh(
+                y,
+                row["share"],
+                left=left,
+                color=colour_of(c),
+                edgecolor="white",
+                hatch=hatch_of(c),
+            )
             if row["share"] >= 0.06:
                 ax.text(
                     left + row["share"] / 2,
@@ -63,6 +76,7 @@ def share_bars(shares: pd.DataFrame, *, label: str, key: str, title: str, top: i
                     color="white",
                     fontsize=8,
                     fontweight="bold",
+                    path_effects=[patheffects.withStroke(linewidth=2.2, foreground="black")],
                 )
             left += float(row["share"])
         if left < 0.999:
@@ -73,7 +87,10 @@ def share_bars(shares: pd.DataFrame, *, label: str, key: str, title: str, top: i
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_title(title, loc="left", fontsize=11, pad=22)
     ax.spines[["top", "right"]].set_visible(False)
-    handles = [Rectangle((0, 0), 1, 1, color=c) for c in (CONCERN, LIKE_MINDED, OTHER)]
+    handles = [
+        Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="white", hatch=h)
+        for c, h in ((CONCERN, "///"), (LIKE_MINDED, ""), (OTHER, ".."))
+    ]
     ax.legend(
         handles,
         ["countries of concern", "like-minded", "other"],
@@ -87,13 +104,20 @@ def share_bars(shares: pd.DataFrame, *, label: str, key: str, title: str, top: i
 
 
 def lines(frame: pd.DataFrame, *, x: str, y: str, series: str, title: str, ylabel: str) -> str:
-    """One line per ``series`` value (markers differ so the chart reads in grey)."""
+    """One line per ``series`` value (markers and dashes differ so it reads in grey)."""
     fig = Figure(figsize=(8, 3.6))
     ax = fig.subplots()
     markers = "osD^vP*X"
+    dashes = ("-", "--", ":", "-.")
     for k, (name, group) in enumerate(frame.groupby(series, sort=False)):
         part = group.sort_values(x)
-        ax.plot(part[x], part[y], marker=markers[k % len(markers)], label=str(name))
+        ax.plot(
+            part[x],
+            part[y],
+            marker=markers[k % len(markers)],
+            linestyle=dashes[k % len(dashes)],
+            label=str(name),
+        )
     ax.set_title(title, loc="left", fontsize=11)
     ax.set_ylabel(ylabel)
     ax.spines[["top", "right"]].set_visible(False)
