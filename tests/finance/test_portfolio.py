@@ -169,3 +169,173 @@ def test_zero_budget_chooses_nothing_costly(problem, objective, binary) -> None:
     assert r.chosen == ()
     assert r.public_cost_usd == 0.0
     assert r.expected_shortfall_after_t == pytest.approx(r.expected_shortfall_before_t)
+
+
+# --------------------------------------------------------------------------- general model
+
+from minsec.finance.portfolio import (  # noqa: E402
+    Problem,
+    acceleration_value,
+    group_added,
+    reduce_scenarios,
+    scenario_losses,
+    solve,
+)
+
+# Two groups (g0 = USA, g1 = JPN), two scenarios, one year. A: 10 t/y, all to the USA;
+# B: 10 t/y, half to each. Need s0: USA 6, JPN 4; s1: USA 0, JPN 8 (π = 1/2 each).
+#   {}  : s0 6 + 4 = 10, s1 8              -> E 9,   CVaR_0.5 10
+#   {A} : s0 0 + 4 = 4,  s1 8              -> E 6,   CVaR_0.5 8
+#   {B} : s0 (6−5) + 0 = 1, s1 8 − 5 = 3   -> E 2,   CVaR_0.5 3
+#   {A,B}: cost 110 > 100                  -> infeasible
+# Weights (1, 2): {A}: s0 8, s1 16 -> E 12; {B}: s0 1, s1 6 -> E 3.5.
+# USA pays half of each project: A 25, B 30; a USA budget of 25 leaves only {A}.
+TWO = {
+    "cost_usd": np.array([[50.0], [60.0]]),
+    "supply_t": np.full((2, 1, 2), 10.0),
+    "need_t": np.array([[[6.0, 4.0]], [[0.0, 8.0]]]),
+    "offtake": np.array([[1.0, 0.0], [0.5, 0.5]]),
+    "weight": np.ones(2),
+    "budget_usd": 100.0,
+    "capacity_t": np.array([10.0, 10.0]),
+}
+
+
+@pytest.mark.parametrize(
+    ("objective", "weight", "chosen", "value"),
+    [("expected", [1, 1], (1,), 2.0), ("cvar", [1, 1], (1,), 3.0), ("expected", [1, 2], (1,), 3.5)],
+)
+def test_two_groups_hand_worked(objective, weight, chosen, value) -> None:  # type: ignore[no-untyped-def]
+    r = solve(
+        Problem(**{**TWO, "weight": np.asarray(weight, float)}), objective=objective, alpha=0.5
+    )
+    assert r.chosen == chosen
+    assert r.objective_value == pytest.approx(value)
+    assert r.group_shortfall_before_t.tolist() == pytest.approx([3.0, 6.0])
+    assert r.group_shortfall_after_t.tolist() == pytest.approx([0.5, 1.5])
+
+
+def test_partner_budget_binds_and_has_a_dual() -> None:
+    p = Problem(**TWO, partner_budget_usd=np.array([25.0, 100.0]), cost_share=np.full((2, 2), 0.5))
+    r = solve(p)
+    assert r.chosen == (0,) and r.objective_value == pytest.approx(6.0)
+    # LP over a, b in [0, 1] with 25a + 30b ≤ 25 (USA), minimising
+    #   E = ½[(6 − 10a − 5b)⁺ + (4 − 5b)⁺] + ½(8 − 5b)⁺.
+    # While all terms are positive: ∂E/∂b = −7.5 (0.25 t per USA dollar), ∂E/∂a = −5 (0.2 t/$),
+    # so b first, up to b = 0.8 where (4 − 5b) hits 0 (spent 24); then ∂E/∂b = −5 (1/6 t/$)
+    # < 0.2 t/$ of a, so the last dollar buys a = 1/25: E = ½(6 − 0.4 − 4) + ½(8 − 4) = 2.8,
+    # and one more USA dollar buys more a: dual 0.2 t/$.
+    lp = solve(p, binary=False)
+    assert lp.share.tolist() == pytest.approx([0.04, 0.8])
+    assert lp.objective_value == pytest.approx(2.8)
+    assert lp.partner_budget_dual[0] == pytest.approx(0.2)
+    assert lp.partner_budget_dual[1] == pytest.approx(0.0)
+    more = Problem(
+        **{**TWO, "partner_budget_usd": np.array([26.0, 100.0]), "cost_share": np.full((2, 2), 0.5)}
+    )
+    assert lp.objective_value - solve(more, binary=False).objective_value == pytest.approx(0.2)
+    assert lp.budget_dual == pytest.approx(0.0)
+    with pytest.raises(InputError, match="cost shares"):
+        solve(Problem(**TWO, partner_budget_usd=np.array([1.0, 1.0])))
+
+
+@st.composite
+def general_problems(draw):  # type: ignore[no-untyped-def]
+    n_p, n_k, n_s = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    n_t, n_g = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    num = st.integers(0, 10).map(float)
+
+    def arr(shape):  # type: ignore[no-untyped-def]
+        size = int(np.prod(shape))
+        return np.array(draw(st.lists(num, min_size=size, max_size=size))).reshape(shape)
+
+    cost = arr((n_p, n_k))
+    cost[
+        np.array(draw(st.lists(st.booleans(), min_size=n_p * n_k, max_size=n_p * n_k))).reshape(
+            n_p, n_k
+        )
+    ] = NAN
+    off = arr((n_p, n_g)) / 10.0
+    off = off / np.maximum(off.sum(axis=1, keepdims=True), 1.0)
+    return Problem(
+        cost_usd=cost,
+        supply_t=arr((n_s, n_t, n_p)),
+        need_t=arr((n_s, n_t, n_g)),
+        offtake=off,
+        weight=arr((n_g,)) / 5.0,
+        budget_usd=draw(num) * 2,
+        capacity_t=arr((n_p,)),
+        partner_budget_usd=arr((2,)),
+        cost_share=np.tile(arr((1, 2)) / 10.0, (n_p, 1)),
+    )
+
+
+def general_brute_force(p: Problem, objective: str, alpha: float) -> float:
+    best = np.inf
+    n_s = p.need_t.shape[0]
+    for choice in itertools.product(*[[-1, *np.flatnonzero(~np.isnan(c))] for c in p.cost_usd]):
+        spend = np.array([p.cost_usd[i, k] if k >= 0 else 0.0 for i, k in enumerate(choice)])
+        assert p.cost_share is not None and p.partner_budget_usd is not None
+        if spend.sum() > p.budget_usd or np.any(spend @ p.cost_share > p.partner_budget_usd):
+            continue
+        x = np.array([1.0 if k >= 0 else 0.0 for k in choice])
+        added = group_added(p.supply_t, p.offtake, x)
+        if objective == "tonnes_per_dollar":
+            val = -np.einsum("stg,g->s", added, p.weight).mean()
+        else:
+            loss = scenario_losses(p.need_t, added, p.weight)
+            val = (
+                loss.mean() if objective == "expected" else cvar(loss, alpha, np.full(n_s, 1 / n_s))
+            )
+        best = min(best, val)
+    return float(best)
+
+
+@settings(max_examples=60, deadline=None)
+@given(general_problems(), OBJ)
+def test_general_model_matches_brute_force(problem, objective) -> None:  # type: ignore[no-untyped-def]
+    r = solve(problem, objective=objective, alpha=0.6)
+    sign = -1.0 if objective == "tonnes_per_dollar" else 1.0
+    scale = max(1.0, float(problem.need_t.sum()), float(problem.supply_t.sum()))
+    assert sign * r.objective_value == pytest.approx(
+        general_brute_force(problem, objective, 0.6), abs=1e-8 * scale
+    )
+    spend = np.array(
+        [problem.cost_usd[i, k] if k >= 0 else 0.0 for i, k in enumerate(r.instrument)]
+    )
+    assert spend.sum() <= problem.budget_usd + 1e-9
+    assert np.all(spend @ problem.cost_share <= problem.partner_budget_usd + 1e-9)
+    assert np.all(r.partner_budget_dual >= 0.0) and r.budget_dual >= 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(general_problems(), st.integers(2, 4), st.data())
+def test_bucket_reduction_is_a_lower_bound_and_exact_at_full_size(problem, buckets, data) -> None:  # type: ignore[no-untyped-def]
+    n_s, _, n_p = problem.supply_t.shape
+    prob = np.full(n_s, 1.0 / n_s)
+    need, supply, p = reduce_scenarios(
+        problem.need_t, problem.supply_t, prob, problem.weight, buckets
+    )
+    assert p.sum() == pytest.approx(1.0) and p.size <= max(buckets, 1)
+    x = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n_p, max_size=n_p)))
+    exact = prob @ scenario_losses(
+        problem.need_t, group_added(problem.supply_t, problem.offtake, x), problem.weight
+    )
+    reduced = p @ scenario_losses(need, group_added(supply, problem.offtake, x), problem.weight)
+    assert reduced <= exact + 1e-9 * max(1.0, exact)  # Jensen: E max(·,0) ≥ max(E ·, 0)
+    full = solve(problem, buckets=n_s + 1)  # no reduction when buckets ≥ S
+    assert full.objective_value == pytest.approx(solve(problem).objective_value)
+    r = solve(problem, buckets=buckets)
+    assert r.expected_shortfall_after_t == pytest.approx(r.objective_value)  # exact re-evaluation
+
+
+@settings(max_examples=40, deadline=None)
+@given(general_problems(), st.sampled_from(["expected", "cvar"]), st.data())
+def test_acceleration_never_hurts(problem, objective, data) -> None:  # type: ignore[no-untyped-def]
+    n_p = problem.supply_t.shape[2]
+    i = data.draw(st.integers(0, n_p - 1))
+    share = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n_p, max_size=n_p)))
+    # acceleration: each year gets at least its old output (here: the next year's)
+    current = problem.supply_t[:, :, i]
+    faster = np.maximum(current, np.concatenate([current[:, 1:], current[:, -1:]], axis=1))
+    assert acceleration_value(problem, share, faster, i, objective=objective, alpha=0.6) >= -1e-9

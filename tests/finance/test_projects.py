@@ -30,13 +30,22 @@ def test_busch_fixture_maps_fields() -> None:
     first = f.iloc[0]
     assert (first["country"], first["commodity"], first["stage"]) == ("CHL", "lithium", "mine")
     assert first["status"] == "operating"
-    assert first["capacity_tpy"] == pytest.approx(324_000.0)
-    assert first["capex_musd"] == 0.0
+    # capacity = prod_rate2030 (kt Li) × 1000, not max_prod_rate (324 kt Li, 3 % of the
+    # resource a year); capex = cost_opening + cost_expansion × capacity
+    assert first["capacity_tpy"] == pytest.approx(39451.4371594965)
+    assert first["capex_musd"] == pytest.approx(56955.8377136237 * 39451.4371594965 / 1e6)
     assert first["opex_usd_per_t"] == pytest.approx(21238.77)
+    assert first["ramp_up"] == "0.25;0.5;0.75;1"
     assert "tax_rate=0.27" in first["notes"] and "ramp_up_years=4" in first["notes"]
+    assert "max_prod_rate_kt_li=324" in first["notes"]
     assert f.iloc[3]["country"] == "COD"
     assert pd.isna(f.iloc[2]["status"])
-    assert f.iloc[2]["capex_musd"] == pytest.approx(199.701729182192)
+    # no projected production: capacity and capex unknown (not the resource ceiling)
+    assert pd.isna(f.iloc[1]["capacity_tpy"]) and pd.isna(f.iloc[1]["capex_musd"])
+    assert pd.isna(f.iloc[2]["capacity_tpy"]) and pd.isna(f.iloc[2]["capex_musd"])
+    assert "cost_opening_musd=199.702" in f.iloc[2]["notes"]
+    for col in ("permit_expected_months", "offtake", "owner_country", "control"):
+        assert f[col].isna().all()
     assert REGISTRY["lithium-projects"].module == "minsec.sources.lithium_busch"
 
 
@@ -59,10 +68,20 @@ def test_assumptions_from_defaults_and_notes(tmp_store: Store) -> None:
     assert a["tax_rate"] == pytest.approx(0.25)
     assert a["ramp_up"] == [0.25, 0.5, 0.75, 1.0]
     assert a["construction_years"] == 3 and a["price_usd_per_t"] == 69000.0
-    inp = projects.inputs_for(row, price_usd_per_t=50_000.0)
-    assert inp.capex_usd == pytest.approx(199.701729182192e6)
+    with pytest.raises(InputError, match="capacity_tpy"):
+        projects.inputs_for(row, price_usd_per_t=50_000.0)
+    inp = projects.inputs_for(projects.get_project(tmp_store, "li-busch-001"), price_usd_per_t=5e4)
+    assert inp.capex_usd == pytest.approx(56955.8377136237 * 39451.4371594965)
     assert inp.ramp_up == (0.25, 0.5, 0.75, 1.0)
     assert projects.permitting(row)["permit_pessimistic_months"] == 84.0
+    # the row's own columns win over notes and defaults
+    row2 = {**row, "ramp_up": "0.5;1", "construction_years": 4, "permit_expected_months": 90.0}
+    a2 = projects.assumptions(row2)
+    assert a2["ramp_up"] == [0.5, 1.0] and a2["construction_years"] == 4
+    assert a2["permit_expected_months"] == 90.0
+    assert a2["permit_pessimistic_months"] == 90.0  # never below the expected duration
+    with pytest.raises(InputError, match="ramp_up"):
+        projects.assumptions({**row, "ramp_up": "0.5;2"})
     with pytest.raises(InputError, match="li-busch-001"):
         projects.get_project(tmp_store, "li-busch-01")
     assert len(projects.list_projects(tmp_store, commodity="lithium")) == 4
@@ -84,12 +103,12 @@ def test_cli_projects_and_finance(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert r.code == 0, r.err
     r = run_cli(capsys, "projects", "list", "--store", store, "--format", "json")
     assert len(json.loads(r.out)) == 4
-    r = run_cli(capsys, "projects", "show", "li-busch-003", "--store", store, "--format", "csv")
+    r = run_cli(capsys, "projects", "show", "li-busch-001", "--store", store, "--format", "csv")
     assert "assumed.tax_rate" in r.out
     r = run_cli(
         capsys,
         "finance",
-        "li-busch-003",
+        "li-busch-001",
         "--instrument",
         "loan:rate=0.03,tenor=12,grace=2",
         "--price",
@@ -103,14 +122,14 @@ def test_cli_projects_and_finance(capsys: pytest.CaptureFixture[str], tmp_path: 
     s = json.loads(r.out)["data"][0]
     assert s["public_cost_usd"] > 0 and isinstance(s["bankable"], bool)
     r = run_cli(
-        capsys, "finance", "li-busch-003", "--view", "cashflows", "--store", store, "-f", "csv"
+        capsys, "finance", "li-busch-001", "--view", "cashflows", "--store", store, "-f", "csv"
     )
     assert r.out.splitlines()[0].startswith("t,year,capex_usd")
     r = run_cli(
-        capsys, "finance", "li-busch-003", "--view", "vehicle", "--store", store, "-f", "json"
+        capsys, "finance", "li-busch-001", "--view", "vehicle", "--store", store, "-f", "json"
     )
     assert {d["party"] for d in json.loads(r.out)["data"]} == {"Japan", "US"}
-    r = run_cli(capsys, "finance", "li-busch-003", "-I", "loan:tenor=x", "--store", store)
+    r = run_cli(capsys, "finance", "li-busch-001", "-I", "loan:tenor=x", "--store", store)
     assert r.code == 2 and "tenor" in r.err
     r = run_cli(capsys, "finance", "nope", "--store", store)
     assert r.code == 2 and "no project 'nope'" in r.err
@@ -124,7 +143,16 @@ def test_busch_real_file_loads(tmp_store: Store) -> None:
     assert len(frame) == 160
     assert frame["project_id"].is_unique
     assert set(frame["status"].dropna()) == {"operating", "construction", "evaluation"}
-    assert frame["capacity_tpy"].gt(0).all()
+    # capacity only where Busch projects 2030 production (producing/construction)
+    has_cap = frame["capacity_tpy"].notna()
+    assert has_cap.sum() == 37 and frame.loc[has_cap, "capacity_tpy"].gt(0).all()
+    assert set(frame.loc[has_cap, "status"]) <= {"operating", "construction"}
+    assert frame.loc[has_cap, "capex_musd"].notna().all()
+    assert frame.loc[~has_cap, "capex_musd"].isna().all()
+    # the resource ceiling overstates: Busch's 2030 rates are far below max_prod_rate
+    thacker = frame.set_index("project_id").loc["li-busch-009"]
+    assert thacker["capacity_tpy"] == pytest.approx(14277.66, rel=1e-5)
+    assert "max_prod_rate_kt_li=107.651" in thacker["notes"]
     result = parsed.write(tmp_store)
     assert result.rows["projects"] == 160
     # every project with capex runs through the model

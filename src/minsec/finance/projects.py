@@ -1,10 +1,13 @@
 """Project registry helpers over the store's ``projects`` table, and model inputs.
 
-The ``projects`` table holds identity, stage, capacity, capex and opex. What the cash-flow
-model needs beyond that (ramp-up, construction time, royalty, tax, financing terms, price,
-permitting durations) comes from ``finance/data/defaults.toml`` — ``[default]``, then
-``[stage.<stage>]``, then ``[commodity.<id>]`` — and finally from ``key=value`` pairs in
-the project's ``notes`` (e.g. ``tax_rate=0.27; ramp_up_years=4``).
+The ``projects`` table holds identity, stage, capacity, capex, opex and, when known,
+construction time, ramp-up profile, permitting durations, offtake and ownership. What the
+cash-flow model needs beyond that (royalty, tax, financing terms, price) and whatever a row
+leaves empty comes from ``finance/data/defaults.toml`` — ``[default]``, then
+``[stage.<stage>]``, then ``[commodity.<id>]`` —, then ``key=value`` pairs in the
+project's ``notes`` (e.g. ``tax_rate=0.27; ramp_up_years=4``), and finally the row's own
+``construction_years``, ``ramp_up``, ``permit_expected_months`` and
+``permit_pessimistic_months`` columns (a filled column wins).
 """
 
 from __future__ import annotations
@@ -106,6 +109,24 @@ def assumptions(project: dict[str, Any]) -> dict[str, Any]:
             out["ramp_up"] = [min((k + 1) / years, 1.0) for k in range(years)]
         except ValueError:
             pass
+    for column in ("construction_years", "permit_expected_months", "permit_pessimistic_months"):
+        cell = project.get(column)
+        if cell is not None and not (isinstance(cell, float) and math.isnan(cell)):
+            out[column] = type(out[column])(cell) if column in out else cell
+    ramp = project.get("ramp_up")
+    if isinstance(ramp, str) and ramp.strip():
+        from minsec.sources.projects import parse_ramp_up
+
+        try:
+            out["ramp_up"] = list(parse_ramp_up(ramp))
+        except ValueError as exc:
+            raise InputError(
+                f"project {project.get('project_id')!r}: ramp_up {ramp!r}: {exc}",
+                column="ramp_up",
+            ) from None
+    out["permit_pessimistic_months"] = max(
+        float(out["permit_pessimistic_months"]), float(out["permit_expected_months"])
+    )
     return out
 
 

@@ -1,15 +1,19 @@
-"""A user's project list: a CSV with the columns of the ``projects`` table.
+"""A user's project list: a CSV or Excel sheet with the columns of the ``projects`` table.
 
 See ``docs/projects-csv.md`` for the columns and an example. In short: one row per
 project, a header row with column names from :data:`COLUMNS` (``project_id``, ``name``,
 ``country``, ``commodity`` and ``stage`` are required, the others optional and in any
 order); countries and commodities by name, alias or id (``Japan``, ``JPN``, ``Korea,
-South``; ``Rare earths``, ``rare_earths``); numbers without thousands separators.
+South``; ``Rare earths``, ``rare_earths``); numbers without thousands separators. An
+``.xlsx`` file is read from its first sheet with the same rules (cells as displayed text).
 
 Every check names the file, the row (header = row 1) and the column: unknown columns,
 empty required cells, unknown countries or commodities (with the nearest names), numbers
 that are not numbers, negative capacities or costs, years outside 1900–2100, coordinates
-out of range and duplicate project ids.
+out of range, duplicate project ids, ramp-up profiles that are not shares in [0, 1],
+permitting durations (negative, or pessimistic below expected), offtake lists
+(``USA:0.5;JPN:0.3``: unknown countries or blocs, shares outside [0, 1] or summing above 1)
+and unknown owner countries.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +36,14 @@ from minsec.store import schema
 KIND = "projects-csv"
 TABLE = "projects"
 REQUIRED = ("project_id", "name", "country", "commodity", "stage")
-NON_NEGATIVE = ("capacity_tpy", "capex_musd", "opex_usd_per_t")
+NON_NEGATIVE = (
+    "capacity_tpy",
+    "capex_musd",
+    "opex_usd_per_t",
+    "construction_years",
+    "permit_expected_months",
+    "permit_pessimistic_months",
+)
 YEAR_RANGE = (1900, 2100)
 LIMITS = {"latitude": 90.0, "longitude": 180.0}
 
@@ -114,12 +125,76 @@ def _number(text: str, *, path: Path, row: int, column: str) -> float:
     return value
 
 
+def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    """Rows of the first sheet of an ``.xlsx`` file as text (numbers without '.0')."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise InputError(f"cannot read the Excel file ({exc})", path=path) from None
+    sheet = book.worksheets[0]
+    for row in sheet.iter_rows(values_only=True):
+        cells = []
+        for v in row:
+            if v is None:
+                cells.append("")
+            elif isinstance(v, float) and v.is_integer():
+                cells.append(str(int(v)))
+            else:
+                cells.append(str(v))
+        while cells and cells[-1] == "":
+            cells.pop()
+        yield cells
+    book.close()
+
+
+def _rows(path: Path) -> Iterator[list[str]]:
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return _xlsx_rows(path)
+    return csv.reader(io.StringIO(_decode(path), newline=""))
+
+
+def parse_ramp_up(text: str) -> tuple[float, ...]:
+    """``"0.4;0.7;1"`` → ``(0.4, 0.7, 1.0)``; raises ValueError unless shares in [0, 1]."""
+    parts = [p.strip() for p in re.split(r"[;|]", text) if p.strip()]
+    if not parts:
+        raise ValueError("an empty ramp-up profile")
+    values = tuple(float(p) for p in parts)
+    if not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
+        raise ValueError("ramp-up shares must be numbers in [0, 1]")
+    return values
+
+
+def parse_offtake(text: str) -> dict[str, float]:
+    """``"USA:0.5;JPN:0.3"`` → ``{"USA": 0.5, "JPN": 0.3}`` (countries or blocs resolved).
+
+    Raises :class:`InputError` (with a hint) for an unknown name and ValueError for a
+    malformed item, a share outside [0, 1] or shares summing above 1.
+    """
+    from minsec.catalog import blocs
+
+    out: dict[str, float] = {}
+    for item in (p.strip() for p in re.split(r"[;|]", text) if p.strip()):
+        name, sep, share = item.rpartition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"{item!r} must be COUNTRY:SHARE")
+        label, _ = blocs.resolve_party(name.strip())
+        value = float(share)
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise ValueError(f"the share of {name.strip()} must be in [0, 1], found {share}")
+        out[label] = out.get(label, 0.0) + value
+    if sum(out.values()) > 1.0 + 1e-9:
+        raise ValueError(f"offtake shares sum to {sum(out.values()):g} > 1")
+    return out
+
+
 def read(path: Path) -> pd.DataFrame:
-    """Read and check a project CSV; return a ``projects`` frame (no ``source`` column)."""
+    """Read and check a project CSV or .xlsx; return a ``projects`` frame (no ``source``)."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=path)
-    reader = csv.reader(io.StringIO(_decode(path), newline=""))
+    reader = _rows(path)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -133,6 +208,7 @@ def read(path: Path) -> pd.DataFrame:
     resolved: dict[tuple[str, str], str] = {}
     resolvers: dict[str, tuple[Callable[[str], str | None], Callable[[], list[str]]]] = {
         "country": (countries.find, _country_candidates),
+        "owner_country": (countries.find, _country_candidates),
         "commodity": (commodities.find, _commodity_candidates),
     }
     for row_no, values in enumerate(reader, start=2):
@@ -192,6 +268,10 @@ def read(path: Path) -> pd.DataFrame:
                         row=row_no,
                         column=col,
                     )
+                if col in NON_NEGATIVE and value < 0:
+                    raise InputError(
+                        f"{col} cannot be negative, found {text}", path=path, row=row_no, column=col
+                    )
                 if col == "start_year" and not YEAR_RANGE[0] <= value <= YEAR_RANGE[1]:
                     raise InputError(
                         f"start_year {text} is not a year between {YEAR_RANGE[0]} and "
@@ -203,6 +283,8 @@ def read(path: Path) -> pd.DataFrame:
                 rec[col] = int(value)
             elif col == "stage":
                 rec[col] = text.lower()
+            elif col in ("ramp_up", "offtake"):
+                rec[col] = _profile(col, text, path=path, row=row_no)
             else:
                 rec[col] = text
         pid = str(rec["project_id"])
@@ -214,6 +296,14 @@ def read(path: Path) -> pd.DataFrame:
                 column="project_id",
             )
         ids[pid] = row_no
+        lo, hi = rec.get("permit_expected_months"), rec.get("permit_pessimistic_months")
+        if isinstance(lo, float) and isinstance(hi, float) and hi < lo:
+            raise InputError(
+                f"permit_pessimistic_months {hi:g} is below permit_expected_months {lo:g}",
+                path=path,
+                row=row_no,
+                column="permit_pessimistic_months",
+            )
         if (rec.get("latitude") is None) != (rec.get("longitude") is None):
             raise InputError(
                 "latitude and longitude must both be given or both be empty",
@@ -231,6 +321,21 @@ def read(path: Path) -> pd.DataFrame:
     return frame[list(COLUMNS)]
 
 
+def _profile(col: str, text: str, *, path: Path, row: int) -> str:
+    """Check a ramp-up or offtake cell and return it in canonical form."""
+    try:
+        if col == "ramp_up":
+            return ";".join(f"{v:g}" for v in parse_ramp_up(text))
+        return ";".join(f"{k}:{v:g}" for k, v in parse_offtake(text).items())
+    except InputError as exc:
+        raise InputError(exc.message, path=path, row=row, column=col, hint=exc.hint) from None
+    except ValueError as exc:
+        example = "0.4;0.7;1" if col == "ramp_up" else "USA:0.5;JPN:0.3"
+        raise InputError(
+            f"{exc} in {text!r}", path=path, row=row, column=col, hint=f"e.g. {example}"
+        ) from None
+
+
 def default_source_id(path: Path) -> str:
     """``projects-<file stem>`` in lower case with dashes (``My Projects.csv`` → …)."""
     stem = re.sub(r"[^a-z0-9]+", "-", Path(path).stem.lower()).strip("-")
@@ -243,7 +348,8 @@ def parse(path: Path, *, source_id: str | None = None) -> Parsed:
     Parameters
     ----------
     path:
-        The CSV (UTF-8, comma-separated, header row; see ``docs/projects-csv.md``).
+        The CSV (UTF-8, comma-separated, header row) or ``.xlsx`` (first sheet); see
+        ``docs/projects-csv.md``.
     source_id:
         Source id in the store; defaults to ``projects-<file stem>``.
     """

@@ -12,21 +12,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-import pandas as pd
-from fastapi import APIRouter, Path, Query
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from minsec.api.answer import FormatQ, TableResponse, check_names, file_response
-from minsec.api.auth import Analyst, State, Viewer
-from minsec.api.errors import ApiError
-from minsec.api.jobs import Job, JobContext
-from minsec.api.serialize import FILE_RESPONSES, Format, body, json_safe
+from minsec.api.answer import check_names
+from minsec.api.auth import Analyst, State
+from minsec.api.job_routes import JobOut, add_job_routes, job_out
+from minsec.api.jobs import JobContext
+from minsec.api.serialize import json_safe
 from minsec.errors import InputError
 
 router = APIRouter(prefix="/api/v1/risk-jobs", tags=["scenarios"])
-JobPath = Annotated[str, Path(max_length=64, description="Job id (job_…).")]
 KIND = "risk"
 
 
@@ -62,49 +58,12 @@ class RiskJobIn(BaseModel):
     )
 
 
-class JobOut(BaseModel):
-    """A job: status, progress (0–1) and where its result will be."""
-
-    id: str
-    kind: str
-    user: str
-    status: str
-    progress: float
-    params: dict[str, Any]
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-    error: str | None
-    url: str
-    result_url: str
-    cancel_url: str
-
-
 class ResultTable(StrEnum):
     """Tables of a risk result."""
 
     summary = "summary"
     exporters = "exporters"
     price = "price"
-
-
-def _out(job: Job) -> dict[str, Any]:
-    url = f"/api/v1/risk-jobs/{job.id}"
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "user": job.user,
-        "status": job.status,
-        "progress": round(job.progress, 4),
-        "params": job.params,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "error": job.error,
-        "url": url,
-        "result_url": f"{url}/result",
-        "cancel_url": f"{url}/cancel",
-    }
 
 
 def _check(item: RiskJobIn, max_runs: int) -> tuple[str, list[tuple[str, float]]]:
@@ -178,58 +137,7 @@ def submit(item: RiskJobIn, who: Analyst, state: State) -> dict[str, Any]:
             "price": json_safe(result.price),
         }
 
-    return _out(state.jobs.submit(who, KIND, json_safe(params), work))
+    return job_out(state.jobs.submit(who, KIND, json_safe(params), work), router.prefix)
 
 
-@router.get("", response_model=list[JobOut], summary="Risk jobs of your party")
-def list_jobs(
-    who: Viewer, state: State, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> list[dict[str, Any]]:
-    """Recent jobs of your party, newest first."""
-    return [_out(j) for j in state.jobs.list(who.party, KIND, limit)]
-
-
-@router.get("/{job_id}", response_model=JobOut, summary="Status and progress of a job")
-def get_job(job_id: JobPath, who: Viewer, state: State) -> dict[str, Any]:
-    """404 when it does not exist or belongs to another party."""
-    return _out(_job(state, who.party, job_id))
-
-
-@router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job")
-def cancel_job(job_id: JobPath, who: Analyst, state: State) -> dict[str, Any]:
-    """Stop a queued or running job (its owner or an admin); a finished job is unchanged."""
-    _job(state, who.party, job_id)
-    return _out(state.jobs.cancel(who, job_id))
-
-
-@router.get(
-    "/{job_id}/result",
-    response_model=TableResponse,
-    responses=FILE_RESPONSES,
-    summary="Result of a finished job",
-)
-async def job_result(
-    job_id: JobPath,
-    who: Viewer,
-    state: State,
-    table: Annotated[ResultTable, Query(description="Which table of the result.")] = (
-        ResultTable.summary
-    ),
-    format: FormatQ = Format.json,
-) -> Response:
-    """One table of the result (409 while the job is not done)."""
-
-    def work() -> bytes:
-        _job(state, who.party, job_id)
-        result = state.jobs.result(who.party, job_id)
-        frame = pd.DataFrame(result.get(table.value, []))
-        return body(frame, format, {"job": job_id, "table": table.value, **result["meta"]})
-
-    return file_response(await run_in_threadpool(work), format, f"{job_id}-{table.value}")
-
-
-def _job(state: State, party: str, job_id: str) -> Job:
-    job = state.jobs.get(party, job_id)
-    if job.kind != KIND:
-        raise ApiError(404, f"no risk job {job_id!r}", field="job_id")
-    return job
+add_job_routes(router, KIND, "risk", ResultTable, ResultTable.summary)
