@@ -10,14 +10,22 @@ monthly steps, responses off. Cases:
   input, for the speed-up.
 * ``disrupt-batch-1000``: 1,000 Monte Carlo-style runs in one call (random exporters,
   fractions and timing), to show the per-run cost when the run axis is used.
+* ``disrupt-oracle-batch``: the same 1,000 runs, engine (one call, one BLAS thread, as the
+  Monte Carlo layer runs it) against the loop oracle on the first runs (per run): the
+  speed-up of the vectorised engine on Monte Carlo inputs, and the largest difference.
+
+Every case also reports ``cpu_s`` (CPU seconds of the timed part) and the 1-minute load
+average (``load``), since the machine may be shared.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from _harness import ROOT, Case, default_store_path
@@ -25,6 +33,21 @@ from _harness import ROOT, Case, default_store_path
 sys.path.insert(0, str(ROOT / "tests" / "disrupt"))
 
 REPEAT = 200
+ORACLE_RUNS = 3
+
+
+def _timed(run: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """Add the CPU seconds and the load average (before -> after) to a case's figures."""
+
+    def wrapped(inputs: Any) -> dict[str, Any]:
+        load0 = os.getloadavg()[0]
+        cpu0 = time.process_time()
+        out = run(inputs)
+        out["cpu_s"] = round(time.process_time() - cpu0, 3)
+        out["load"] = f"{load0:.1f}->{os.getloadavg()[0]:.1f}"
+        return out
+
+    return wrapped
 
 
 def _inputs() -> tuple[Any, Any, Any]:
@@ -125,10 +148,9 @@ def _run_oracle(inputs: Any) -> dict[str, Any]:
     }
 
 
-def _setup_batch() -> Any:
+def _batch_inputs() -> tuple[Any, Any, Any]:
     import numpy as np
 
-    from minsec.disrupt.engine import propagate
     from minsec.disrupt.model import Shocks
 
     b, _, params = _inputs()
@@ -143,6 +165,13 @@ def _setup_batch() -> Any:
         start_month=rng.integers(0, 12, size=(runs, b.n)).astype(float),
         duration_months=rng.lognormal(np.log(12), 0.7, size=(runs, b.n)),
     )
+    return b, shocks, params
+
+
+def _setup_batch() -> Any:
+    from minsec.disrupt.engine import propagate
+
+    b, shocks, params = _batch_inputs()
     propagate(b, shocks, params)
     return b, shocks, params
 
@@ -159,8 +188,46 @@ def _run_batch(inputs: Any) -> dict[str, Any]:
     }
 
 
+def _setup_oracle_batch() -> Any:
+    from threadpoolctl import threadpool_limits
+
+    from minsec.disrupt.engine import propagate
+
+    threadpool_limits(1, user_api="blas")  # as the Monte Carlo layer runs blocks
+    b, shocks, params = _batch_inputs()
+    propagate(b, shocks, params)
+    ms = min(_times_ms(lambda: propagate(b, shocks, params), 5))
+    return b, shocks, params, ms
+
+
+def _run_oracle_batch(inputs: Any) -> dict[str, Any]:
+    import numpy as np
+    from oracle import run_oracle
+
+    from minsec.disrupt.engine import propagate
+
+    b, shocks, params, engine_ms = inputs
+    out = propagate(b, shocks, params)
+    start = time.perf_counter()
+    refs = [run_oracle(b, shocks, params, run=r) for r in range(ORACLE_RUNS)]
+    oracle_ms = 1000.0 * (time.perf_counter() - start) / ORACLE_RUNS
+    diff = max(
+        float(np.max(np.abs(out.shortfall_t[r] - np.array(ref.shortfall))))
+        for r, ref in enumerate(refs)
+    )
+    per_run = engine_ms / shocks.runs
+    return {
+        "runs": shocks.runs,
+        "engine_ms_per_run": round(per_run, 4),
+        "oracle_ms_per_run": round(oracle_ms, 1),
+        "speedup_per_run": round(oracle_ms / per_run),
+        "max_abs_diff_t": diff,
+    }
+
+
 CASES = [
-    Case("disrupt-scenario", _setup_scenario, _run_scenario, size="graphite 2022"),
-    Case("disrupt-oracle", _setup_oracle, _run_oracle, size="graphite 2022"),
-    Case("disrupt-batch-1000", _setup_batch, _run_batch, size="1000 runs"),
+    Case("disrupt-scenario", _setup_scenario, _timed(_run_scenario), size="graphite 2022"),
+    Case("disrupt-oracle", _setup_oracle, _timed(_run_oracle), size="graphite 2022"),
+    Case("disrupt-batch-1000", _setup_batch, _timed(_run_batch), size="1000 runs"),
+    Case("disrupt-oracle-batch", _setup_oracle_batch, _timed(_run_oracle_batch), size="1000 runs"),
 ]

@@ -3,16 +3,27 @@
 
 Every case simulates graphite (2024 baseline of the default data, every importer with
 apparent consumption, about 140) with the default risk model and seed 1. Setup (store,
-baseline, imports, a warm-up block) is not timed. The NumPy cases run chunks on 2 threads
-(``workers=2``) unless named ``-1thread``; the Dask cases start a LocalCluster of 2 worker
+baseline, imports, a warm-up block) is not timed. The NumPy cases run chunks with
+``workers=2`` and ``parallel="auto"`` (threads below 20 blocks, forked worker processes
+from 20 blocks on; ``-threads``: threads) unless named ``-1thread``; for processes
+``cpu_s`` counts the driver only; the Dask cases start a LocalCluster of 2 worker
 processes (1 thread each, 1.5 GiB limit each) inside the timed call, and report each
 worker's peak RSS next to the driver's (``peak_rss_mb`` from the runner). The
 ``machinery`` cases replace the engine by a trivial one (one matrix product per block) to
 measure what sampling, seeding and the streamed reduction cost on their own.
+
+The machine may be shared: every case also reports ``cpu_s`` (CPU seconds of the driver
+process, all its threads; ``children_cpu_s``, that of forked worker processes; for Dask
+``workers_cpu_s``, the CPU of the worker processes including their start-up) and the
+1-minute load average before and after (``load``), so that wall times can be read against
+the load.
 """
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from typing import Any
 
 from _harness import Case, default_store_path
@@ -34,15 +45,53 @@ def _setup() -> Any:
     return baseline, scores
 
 
-def _numpy(runs: int, workers: int = 2) -> Any:
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished child processes."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def _timed(run: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """Add the driver's CPU seconds and the load average (before -> after) to a case."""
+
+    def wrapped(inputs: Any) -> dict[str, Any]:
+        load0 = os.getloadavg()[0]
+        cpu0 = time.process_time()
+        kids0 = _children_cpu()
+        out = run(inputs)
+        out["cpu_s"] = round(time.process_time() - cpu0, 2)
+        kids = _children_cpu() - kids0
+        if kids > 0:  # forked worker processes of the NumPy backend
+            out["children_cpu_s"] = round(kids, 2)
+        out["load"] = f"{load0:.1f}->{os.getloadavg()[0]:.1f}"
+        return out
+
+    return wrapped
+
+
+def _numpy(runs: int, workers: int = 2, parallel: str = "auto") -> Any:
     def run(inputs: Any) -> dict[str, Any]:
         from minsec.disrupt import montecarlo as mc
 
         baseline, scores = inputs
-        res = mc.run_risk(baseline, None, runs=runs, seed=1, scores=scores, workers=workers)
-        return _figures(res)
+        res = mc.run_risk(
+            baseline,
+            None,
+            runs=runs,
+            seed=1,
+            scores=scores,
+            workers=workers,
+            parallel=parallel,  # type: ignore[arg-type]
+        )
+        out = _figures(res)
+        out["parallel"] = (
+            "processes" if res.meta.get("processes") else "threads" if workers > 1 else "-"
+        )
+        return out
 
-    return run
+    return _timed(run)
 
 
 def _dask(runs: int) -> Any:
@@ -57,9 +106,11 @@ def _dask(runs: int) -> Any:
         peaks = res.meta.get("worker_peak_rss_mb", {})
         out["worker_peak_rss_mb"] = max(peaks.values()) if peaks else None
         out["workers_total_peak_mb"] = round(sum(peaks.values()), 1) if peaks else None
+        cpu = res.meta.get("worker_cpu_s", {})
+        out["workers_cpu_s"] = round(sum(cpu.values()), 1) if cpu else None
         return out
 
-    return run
+    return _timed(run)
 
 
 def trivial_engine(baseline: Any, shocks: Any, params: Any, responses: Any = None) -> Any:
@@ -92,16 +143,19 @@ def _machinery(runs: int) -> Any:
         )
         return _figures(res)
 
-    return run
+    return _timed(run)
 
 
 def _figures(res: Any) -> dict[str, Any]:
     s = res.summary
     usa = s[s["importer"] == "USA"].iloc[0]
+    price = res.price.set_index("statistic")
     return {
         "importers": len(s),
         "runs_per_s": round(res.meta["runs"] / max(res.meta["seconds"], 1e-9)),
         "usa_cvar95_pct": round(float(usa["cvar95_pct"]), 3),
+        "price_p95": round(float(price.loc["horizon_mean", "p95"]), 3),
+        "peak_price_p95": round(float(price.loc["peak_month", "p95"]), 3),
     }
 
 
@@ -110,6 +164,9 @@ CASES = [
     Case("montecarlo-numpy-1e4", _setup, _numpy(10_000), size=10_000),
     Case("montecarlo-numpy-1e4-1thread", _setup, _numpy(10_000, workers=1), size=10_000),
     Case("montecarlo-numpy-1e5", _setup, _numpy(100_000), size=100_000),
+    Case("montecarlo-numpy-1e5-1thread", _setup, _numpy(100_000, workers=1), size=100_000),
+    Case("montecarlo-numpy-1e5-threads", _setup, _numpy(100_000, parallel="threads"), size=100_000),
+    Case("montecarlo-numpy-1e6", _setup, _numpy(1_000_000), size=1_000_000),
     Case("montecarlo-dask-1e5", _setup, _dask(100_000), size=100_000),
     Case("montecarlo-dask-1e6", _setup, _dask(1_000_000), size=1_000_000),
     Case("montecarlo-machinery-1e5", _setup, _machinery(100_000), size=100_000),

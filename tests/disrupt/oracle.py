@@ -28,6 +28,7 @@ class OracleResult:
     diverted: list[list[float]] = field(default_factory=list)
     outage: list[list[float]] = field(default_factory=list)
     spare_output: list[list[float]] = field(default_factory=list)
+    resale: list[list[float]] = field(default_factory=list)
     stock_received: list[list[float]] = field(default_factory=list)
     excess: list[list[float]] = field(default_factory=list)
     imports_change: list[list[float]] = field(default_factory=list)
@@ -114,6 +115,7 @@ def run_oracle(
     eps_s = _scalar(params.supply_elasticity, run)
     ramp_months = _scalar(params.ramp_months, run)
     x_max = math.log(max(_scalar(params.max_price_multiple, run), 1.0))
+    theta = min(1.0, max(0.0, _scalar(params.spot_share, run)))
 
     if responses is None:
         stock = [0.0] * n
@@ -212,6 +214,9 @@ def run_oracle(
         else:
             ramp = 1.0 if m + 1.0 > t0 else 0.0
         K = [0.0 if on[i] else sigma[i] * P[i] * ramp for i in range(n)]
+        # spot share: buyers (consumption > 0) without an event of their own resell the
+        # share theta of what they no longer want at the price
+        spot = [theta if D0[j] > 0 and not on[j] else 0.0 for j in range(n)]
 
         def spare_at(x: float, i: int, K: list[float] = K) -> float:
             if K[i] <= 0 or P[i] <= 0 or eps_s <= 0:
@@ -221,10 +226,23 @@ def run_oracle(
         def gap_at(x: float, j: int, demand: list[float] = demand, Sp: list[float] = Sp) -> float:
             return max(demand[j] * math.exp(eps_d * x) - Sp[j], 0.0)
 
-        def F(x: float) -> float:
-            return sum(gap_at(x, j) for j in range(n)) - sum(spare_at(x, i) for i in range(n))
+        def resale_at(
+            x: float,
+            j: int,
+            demand: list[float] = demand,
+            Sp: list[float] = Sp,
+            spot: list[float] = spot,
+        ) -> float:
+            return spot[j] * max(Sp[j] - demand[j] * math.exp(eps_d * x), 0.0)
 
-        if F(0.0) <= 0:
+        def F(x: float) -> float:
+            return (
+                sum(gap_at(x, j) for j in range(n))
+                - sum(resale_at(x, j) for j in range(n))
+                - sum(spare_at(x, i) for i in range(n))
+            )
+
+        if sum(gap_at(0.0, j) for j in range(n)) <= 0 or F(0.0) <= 0:
             x = 0.0
         elif F(x_max) > 0:
             x = x_max
@@ -239,12 +257,16 @@ def run_oracle(
                 else:
                     hi = mid
             x = hi
-        gaps = [gap_at(x, j) for j in range(n)] if x > 0 else [0.0] * n
-        spares = [spare_at(x, i) for i in range(n)] if x > 0 else [0.0] * n
-        g_tot, s_tot = sum(gaps), sum(spares)
+        gaps = [gap_at(x, j) for j in range(n)]
+        spares = [spare_at(x, i) for i in range(n)]
+        resold = [resale_at(x, j) for j in range(n)]
+        g_tot, s_tot = sum(gaps), sum(spares) + sum(resold)
+        if g_tot <= 0:
+            gaps, spares, resold = [0.0] * n, [0.0] * n, [0.0] * n
         got = [g * min(1.0, s_tot / g_tot) if g_tot > 0 else 0.0 for g in gaps]
         made = [s * min(1.0, g_tot / s_tot) if s_tot > 0 else 0.0 for s in spares]
-        supply = [Sp[j] + got[j] for j in range(n)]
+        given = [s * min(1.0, g_tot / s_tot) if s_tot > 0 else 0.0 for s in resold]
+        supply = [Sp[j] + got[j] - given[j] for j in range(n)]
         res.shortfall.append([max(D0[j] - supply[j], 0.0) for j in range(n)])
         res.supply.append(supply)
         res.release.append(draw)
@@ -253,12 +275,14 @@ def run_oracle(
         res.diverted.append(diverted)
         res.outage.append(outage)
         res.spare_output.append(made)
+        res.resale.append(given)
         res.stock_received.append(received)
         res.excess.append(excess)
         res.imports_change.append(
             [
                 -(loss[j] - outage[j])
                 + (got[j] - min(got[j], made[j]))
+                - given[j]
                 + (received[j] - min(received[j], draw[j]))
                 for j in range(n)
             ]

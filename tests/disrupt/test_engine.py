@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -214,8 +215,10 @@ def cases(draw: st.DrawFn) -> tuple[Baseline, Shocks, Parameters, Responses | No
         leakage=draw(st.floats(0.0, 1.0)),
         ramp_months=draw(st.sampled_from([0.0, 1.0, 3.0, 6.0])),
         demand_elasticity=draw(st.floats(-0.6, -0.02)),
-        supply_elasticity=draw(st.sampled_from([0.0, 0.05, 0.3, 1.0])),
+        # ε_s > 1 makes the clearing function non-convex (the bisection fallback)
+        supply_elasticity=draw(st.sampled_from([0.0, 0.05, 0.3, 1.0, 2.5])),
         max_price_multiple=draw(st.sampled_from([1.0, 1.5, 5.0, 20.0])),
+        spot_share=draw(st.sampled_from([0.0, 0.0, 0.3, 0.5, 1.0])),
     )
     if draw(st.booleans()):
         vals = st.one_of(st.just(0.0), st.integers(1, 40).map(float))
@@ -255,6 +258,7 @@ def test_engine_matches_loop_oracle(
         _close(out.extra["withheld_t"][r], np.array(ref.withheld), scale)
         _close(out.extra["diverted_t"][r], np.array(ref.diverted), scale)
         _close(out.extra["spare_output_t"][r], np.array(ref.spare_output), scale)
+        _close(out.extra["resale_t"][r], np.array(ref.resale), scale)
         _close(out.extra["imports_change_t"][r], np.array(ref.imports_change), scale)
         _close(
             out.extra["imports_change_from_restricting_t"][r],
@@ -375,3 +379,82 @@ def test_parameters_per_run() -> None:
     for r in range(2):
         one = propagate(b, s1, Parameters(months=2, demand_elasticity=float(elast[r])))
         np.testing.assert_allclose(both.price_index[r], one.price_index[0], rtol=1e-12)
+
+
+# -- spot resale and horizon totals ----------------------------------------------------------
+
+
+def test_hand_worked_spot_resale() -> None:
+    # A exports 120/yr to B and 240/yr to C; a full ban on B; no leakage, no spare capacity.
+    # Monthly: B short 10, C intact at 20. ε_d = -0.5, y = p^-0.5.
+    trade = np.zeros((3, 3))
+    trade[0, 1] = 120
+    trade[0, 2] = 240
+    b = make_baseline(trade, np.array([600.0, 0.0, 0.0]), sigma=0.0)
+    base = Parameters(months=1, leakage=0.0, demand_elasticity=-0.5, max_price_multiple=100.0)
+    # θ = 0: B clears alone and nothing clears it: the price goes to the cap
+    alone = propagate(b, ban(b, 0, [1]), base, detail=True)
+    assert alone.price_index[0, 0] == pytest.approx(100.0)
+    assert alone.supply_t[0, 0, 1] == pytest.approx(0.0)
+    # θ = 0.5: B's gap 10 y is met by C's resale 0.5 (20 − 20 y): y = 1/2, p = 4
+    out = propagate(b, ban(b, 0, [1]), dataclasses.replace(base, spot_share=0.5), detail=True)
+    assert out.price_index[0, 0] == pytest.approx(4.0)
+    assert out.supply_t[0, 0, 1:] == pytest.approx([5.0, 15.0])
+    assert out.shortfall_t[0, 0, 1:] == pytest.approx([5.0, 5.0])
+    assert out.extra["resale_t"][0, 0] == pytest.approx([0.0, 0.0, 5.0])
+    assert out.extra["imports_change_t"][0, 0, 1:] == pytest.approx([-5.0, -5.0])
+    # the restricting exporter, under an event of its own, does not resell
+    assert out.supply_t[0, 0, 0] == pytest.approx(b.consumption_t[0] / 12)
+
+
+def test_spot_resale_spreads_the_loss_and_lowers_the_price() -> None:
+    rng = np.random.default_rng(11)
+    trade = rng.integers(0, 60, size=(7, 7)).astype(float)
+    trade[0] *= 6  # a dominant exporter
+    b = make_baseline(trade, rng.integers(50, 400, size=7).astype(float), sigma=0.1)
+    shocks = ban(b, 0, [1, 2, 3], 0.8)
+    prices, worst = [], []
+    for theta in (0.0, 0.25, 0.5, 1.0):
+        out = propagate(b, shocks, Parameters(months=6, spot_share=theta), detail=True)
+        prices.append(out.price_index.max())
+        worst.append(float((out.shortfall_t[0].sum(0) / b.consumption_t.clip(1e-9)).max()))
+    # more of the market at the spot price: a lower price and a less hit worst-off buyer
+    assert all(hi >= lo - 1e-12 for hi, lo in itertools.pairwise(prices))
+    assert all(hi >= lo - 1e-12 for hi, lo in itertools.pairwise(worst))
+    assert prices[-1] < prices[0]
+
+
+def test_default_price_caps_only_extreme_shocks() -> None:
+    # exporter 0 ships most of what the others consume; a total ban is the extreme case
+    from minsec.disrupt.baseline import commodity_parameters
+
+    trade = np.zeros((6, 6))
+    trade[0, 1:] = [300.0, 200.0, 150.0, 100.0, 50.0]
+    trade[5, 1:5] = [100.0, 100.0, 100.0, 100.0]
+    b = make_baseline(trade, np.array([1200.0, 50.0, 50.0, 40.0, 30.0, 600.0]), sigma=0.05)
+    params = commodity_parameters("graphite").engine_parameters(12)
+    # a 30 % cut (about a fifth of the importers' consumption): a high price, not the cap
+    moderate = propagate(b, ban(b, 0, None, 0.3), params)
+    assert 2.0 < moderate.price_index.max() < 0.8 * params.max_price_multiple
+    extreme = propagate(b, ban(b, 0, None, 1.0), params)
+    assert extreme.price_index.max() == pytest.approx(params.max_price_multiple)
+
+
+@SETTINGS
+@given(cases())
+def test_totals_are_the_monthly_sums(
+    case: tuple[Baseline, Shocks, Parameters, Responses | None],
+) -> None:
+    b, shocks, params, resp = case
+    monthly = propagate(b, shocks, params, resp)
+    totals = propagate(b, shocks, params, resp, totals=True)
+    scale = max(float(b.consumption_t.sum() + b.trade_t.sum() + b.production_t.sum()), 1.0)
+    for name in ("shortfall_t", "supply_t", "stock_release_t"):
+        got = getattr(totals, name)
+        assert got.shape == (shocks.runs, 1, b.n)
+        np.testing.assert_allclose(
+            got[:, 0], getattr(monthly, name).sum(axis=1), rtol=1e-12, atol=1e-12 * scale
+        )
+    np.testing.assert_array_equal(totals.price_index, monthly.price_index)
+    with pytest.raises(ValueError, match="detail and totals"):
+        propagate(b, shocks, params, resp, detail=True, totals=True)

@@ -400,8 +400,24 @@ def test_same_seed_any_chunking_identical() -> None:
     for chunk in (1000, 7000, 1500, None, runs):
         _same(ref, risk(runs=runs, keep_runs=True, chunk_runs=chunk))
     _same(ref, risk(runs=runs, keep_runs=True, workers=2, chunk_runs=3000))
+    procs = risk(runs=runs, keep_runs=True, workers=2, chunk_runs=2000, parallel="processes")
+    assert procs.meta.get("processes") is True
+    _same(ref, procs)
     other = risk(runs=runs, seed=8)
     assert not other.summary["expected_shortfall_t"].equals(ref.summary["expected_shortfall_t"])
+
+
+def test_parallel_auto_uses_processes_for_large_runs() -> None:
+    small = risk(runs=3000, workers=2)
+    assert small.meta.get("threads") is True  # too few blocks to pay for processes
+    large = risk(runs=mc.PROCESS_MIN_BLOCKS * 1000, workers=2, keep_runs=True)
+    if mc._forkable():  # (not under a runner with threads of its own, e.g. pytest-xdist)
+        assert large.meta.get("processes") is True and large.meta["start_method"] == "fork"
+    else:
+        assert large.meta.get("threads") is True
+    threads = risk(runs=mc.PROCESS_MIN_BLOCKS * 1000, workers=2, keep_runs=True, parallel="threads")
+    assert threads.meta.get("threads") is True
+    _same(large, threads)
 
 
 def test_seed_none_is_reported_and_reusable() -> None:
@@ -444,6 +460,7 @@ def test_dask_local_cluster_matches_numpy() -> None:
         ({"seed": -1}, "seed"),
         ({"scheduler": "tcp://127.0.0.1:1"}, "backend='dask'"),
         ({"workers": 0}, "workers"),
+        ({"workers": 2, "parallel": "gpu"}, "parallel"),
     ],
 )
 def test_bad_arguments(kw: dict[str, object], match: str) -> None:
@@ -532,6 +549,8 @@ def test_real_engine_numpy_and_dask_processes_identical(graphite) -> None:  # ty
     _same(ref, threads)
     _same(ref, dask)  # worker processes: other BLAS state, same bits
     assert len(dask.meta["worker_peak_rss_mb"]) == 2
+    assert len(dask.meta["worker_cpu_s"]) == 2
+    assert all(v > 0 for v in dask.meta["worker_cpu_s"].values())
     # the engine's outcome, reduced: CVaR exact, metrics ordered
     raw = ref.shortfall_runs_t
     assert raw is not None

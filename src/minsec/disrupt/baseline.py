@@ -87,6 +87,7 @@ class CommodityParameters:
     max_price_multiple: float
     spare_capacity_by_country: dict[str, float] = field(default_factory=dict)
     stages: dict[str, StageSpec] = field(default_factory=dict)
+    spot_share: float = 0.0
 
     def engine_parameters(self, months: int = 12, **overrides: Any) -> Parameters:
         """Engine :class:`~minsec.disrupt.model.Parameters` from these defaults."""
@@ -97,6 +98,7 @@ class CommodityParameters:
             "demand_elasticity": self.demand_elasticity,
             "supply_elasticity": self.supply_elasticity,
             "max_price_multiple": self.max_price_multiple,
+            "spot_share": self.spot_share,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return Parameters(**values)
@@ -109,6 +111,7 @@ _NUMBER_KEYS = (
     "ramp_months",
     "leakage",
     "max_price_multiple",
+    "spot_share",
 )
 
 

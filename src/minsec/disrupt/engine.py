@@ -56,31 +56,38 @@ Each month m, for each run:
    ``min(rate_j, stock_j, n_j)``. With a sharing bloc, members pool: the bloc releases
    ``min(Σ caps, Σ needs)``, each member holder in proportion to its cap, each member
    receives in proportion to its need. ``S' = S + received``.
-6. **Spare capacity and price.** Producers without an active event of their own can add
-   ``min(K_i, P_i (p^{ε_s} − 1))`` at price index p (``p = price / p0``), where
-   ``K_i = σ_i P_i ρ(m)`` ramps linearly, ``ρ(m) = min(1, (m + 1 − t0) / ramp_months)``
-   from the first event start t0 of the run. Buyers that are short at price p want
-   ``g_j(p) = max(D̃_j p^{ε_d} − S'_j, 0)`` more (iso-elastic demand). The price clears this
-   spot market: p is the smallest p ≥ 1 with ``Σ_j g_j(p) ≤ Σ_i spare_i(p)``, capped at
-   ``max_price_multiple``. Spare output is allocated to the short buyers in proportion to
-   ``g_j(p)`` (at an interior price each gets exactly ``g_j``, so its consumption falls to
-   ``D̃_j p^{ε_d}``; at the cap they share what there is).
-7. **Outputs.** ``supply_t = S' + spare received`` (what j consumes);
+6. **Spare capacity, spot resale and price.** Producers without an active event of their
+   own can add ``min(K_i, P_i (p^{ε_s} − 1))`` at price index p (``p = price / p0``),
+   where ``K_i = σ_i P_i ρ(m)`` ramps linearly, ``ρ(m) = min(1, (m + 1 − t0) /
+   ramp_months)`` from the first event start t0 of the run. Buyers that are short at price
+   p want ``g_j(p) = max(D̃_j p^{ε_d} − S'_j, 0)`` more (iso-elastic demand). Buyers with
+   more than they want at p (intact supply, or restraint) resell the spot share θ of the
+   difference, ``h_j(p) = θ_j max(S'_j − D̃_j p^{ε_d}, 0)`` (short-run demand destruction
+   that frees tonnes; ``θ_j = spot_share``, 0 for a country under an event of its own).
+   The price clears this spot market: p is the smallest p ≥ 1 with
+   ``Σ_j g_j(p) ≤ Σ_i spare_i(p) + Σ_j h_j(p)``, capped at ``max_price_multiple``. Spare
+   output and resales go to the short buyers in proportion to ``g_j(p)`` (at an interior
+   price each gets exactly ``g_j``, so its consumption falls to ``D̃_j p^{ε_d}``, and each
+   reseller consumes ``S'_j − h_j``; at the cap the short buyers share what there is;
+   at p = 1 resales may exceed the gaps, then each reseller gives in proportion).
+7. **Outputs.** ``supply_t = S' + spare and resales received − resold`` (what j consumes);
    ``shortfall_t = D0 − supply_t`` (≥ 0: baseline demand not met, whether by physical loss,
    restraint or price rationing); ``price_index = p``.
 
 Identities (tested): ``Σ_j supply = Σ_j D0 − withheld + diverted − outage + stock drawn +
-spare output`` in every month and run (``Σ_j ℓ_j = withheld − diverted + outage``, because
-``c + Σ_k W (1 − ψ)`` plus the withheld shares add up to one on every row);
+spare output`` in every month and run (resales move tonnes between buyers;
+``Σ_j ℓ_j = withheld − diverted + outage``, because ``c + Σ_k W (1 − ψ)`` plus the
+withheld shares add up to one on every row);
 ``supply_j ≤ D0_j`` for everyone; ``L_j ≤ availability_j``. (``excess_loss_t``, ℓ above
 ``D0``, is 0 except in closed loops of traders that consume nothing, which absorb what
 they lose, and in baselines whose consumption is not ``max(P + M − X, 0)``.)
 
 Simplifications
 ---------------
-* One world price: buyers whose supply is intact keep their baseline volumes (term
-  contracts) and do not resell to short buyers; the only channels between a restriction's
-  targets and others are leakage λ and spare capacity.
+* One world price: buyers whose supply is intact keep the share 1 − θ of their baseline
+  volumes whatever the price (term contracts) and resell from the share θ only; the
+  channels between a restriction's targets and others are leakage λ, spot resale and
+  spare capacity.
 * The supply response is bounded by spare capacity; with ε_s = 0 there is none. Producers
   under an event of their own add nothing.
 * Stages are simulated separately (an ore outage does not propagate to refined products).
@@ -92,7 +99,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -100,7 +107,7 @@ import numpy.typing as npt
 from .model import Baseline, BoolArray, FloatArray, Outcome, Parameters, Responses, Shocks
 
 MONTHS_PER_YEAR = 12.0
-_NEWTON_ITERATIONS = 100
+_NEWTON_ITERATIONS = 200
 
 
 # -- set-up ----------------------------------------------------------------------------------
@@ -123,6 +130,8 @@ class Passthrough:
     absorbing:
         ``(n,)`` countries that consume nothing and cannot pass a loss on to a consumer
         (closed loops of traders): they keep what they lose (``c = 1``, ``W`` row 0).
+    memo:
+        Spread target matrices per target pattern (see :meth:`targeted`).
     """
 
     c: FloatArray
@@ -130,6 +139,9 @@ class Passthrough:
     exporters: npt.NDArray[np.intp]
     inverse: FloatArray
     absorbing: BoolArray
+    memo: dict[bytes, tuple[FloatArray, FloatArray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def spread(self, loss0: FloatArray) -> FloatArray:
         """``L = L0 (I − W)^{-1}`` for ``(R, n)`` losses, through the exporters' block.
@@ -141,6 +153,20 @@ class Passthrough:
             return loss0
         through = loss0[:, self.exporters] @ self.inverse
         return loss0 + through @ self.W[self.exporters]
+
+    def targeted(self, trade: FloatArray, targets: BoolArray) -> tuple[FloatArray, FloatArray]:
+        """``(TT (I − W)^{-1}, (W∘t) (I − W)^{-1})`` with ``TT = T∘t`` for one target pattern.
+
+        ``trade`` must be the baseline's (monthly) trade matrix; results are remembered per
+        pattern (the Monte Carlo layer calls the engine with the same targets every block).
+        """
+        key = np.packbits(targets).tobytes() + np.float64(trade.sum()).tobytes()
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = (self.spread(trade * targets), self.spread(self.W * targets))
+            if len(self.memo) < 64:
+                self.memo[key] = hit
+        return hit
 
 
 def passthrough(baseline: Baseline) -> Passthrough:
@@ -214,30 +240,47 @@ def _spread_restricted(
     ``spread_loss0`` may give Y when the caller has it.
     """
     y = pt.spread(loss0) if spread_loss0 is None else spread_loss0
-    count = active.sum(axis=1)
-    s = int(count.max()) if count.size else 0
-    if s == 0:
+    nz_r, nz_c = np.nonzero(active)  # by run, then column
+    if not len(nz_r):
         return y
     runs, n = loss0.shape
+    count = np.bincount(nz_r, minlength=runs)
+    s = int(count.max())
+    # the active columns of each run first, in column order; padding (column 0) has
+    # ``valid`` False: a zero row of Δ, which leaves the result unchanged
+    pos = np.arange(len(nz_r)) - (np.cumsum(count) - count)[nz_r]
+    idx = np.zeros((runs, s), dtype=np.intp)
+    idx[nz_r, pos] = nz_c
+    valid = np.zeros((runs, s), dtype=bool)
+    valid[nz_r, pos] = True
     rr = np.arange(runs)[:, None]
-    if s == 1:
-        idx = np.argmax(active, axis=1)[:, None]
-    else:
-        idx = np.argsort(~active, axis=1, kind="stable")[:, :s]
-    valid = active[rr, idx]
-    if weights is not None and spread_matrix is not None:
-        z = (weights[rr, idx] * valid)[:, :, None] * spread_matrix[idx]
-    else:
-        rows = matrix[rr, idx] if weights is None else weights[rr, idx][:, :, None] * matrix[idx]
-        v = rows * valid[:, :, None]
-        z = pt.spread(v.reshape(runs * s, n)).reshape(runs, s, n)
     y_s = y[rr, idx]
+    if weights is not None and spread_matrix is not None:
+        # Z_i = w_i · spread_matrix[idx_i]: only its (s, s) block is gathered, and
+        # Σ_i coef_i Z_i = C @ spread_matrix with C holding coef_i w_i at column idx_i
+        wv = weights[rr, idx] * valid
+        if s == 1:
+            coef = y_s / (1.0 + wv * spread_matrix[idx[:, 0], idx[:, 0]][:, None])
+        else:
+            z_s = wv[:, :, None] * spread_matrix[idx[:, :, None], idx[:, None, :]]
+            m = np.eye(s)[None, :, :] + z_s
+            coef = np.asarray(np.linalg.solve(np.swapaxes(m, 1, 2), y_s[:, :, None])[:, :, 0])
+        cols = np.flatnonzero(np.bincount(nz_c, minlength=n))
+        at = np.zeros(n, dtype=np.intp)
+        at[cols] = np.arange(len(cols))
+        comb = np.zeros((runs, len(cols)))
+        comb[nz_r, at[nz_c]] = (coef * wv)[nz_r, pos]
+        spread_out: FloatArray = y - comb @ spread_matrix[cols]
+        return spread_out
+    rows = matrix[rr, idx] if weights is None else weights[rr, idx][:, :, None] * matrix[idx]
+    v = rows * valid[:, :, None]
+    z = pt.spread(v.reshape(runs * s, n)).reshape(runs, s, n)
     if s == 1:
         coef = y_s / (1.0 + z[:, 0, :][rr, idx])
     else:
         z_s = z[rr[:, :, None], np.arange(s)[None, :, None], idx[:, None, :]]
         m = np.eye(s)[None, :, :] + z_s
-        coef = np.linalg.solve(np.swapaxes(m, 1, 2), y_s[:, :, None])[:, :, 0]
+        coef = np.asarray(np.linalg.solve(np.swapaxes(m, 1, 2), y_s[:, :, None])[:, :, 0])
     out: FloatArray = y - np.einsum("ri,rin->rn", coef, z)
     return out
 
@@ -292,6 +335,7 @@ def _activity(month: int, start: FloatArray, end: FloatArray) -> FloatArray:
 def _clear_price(
     demand: FloatArray,
     supply: FloatArray,
+    spot: FloatArray,
     production: FloatArray,
     spare_cap: FloatArray,
     eps_d: FloatArray,
@@ -300,104 +344,117 @@ def _clear_price(
 ) -> FloatArray:
     """Log price index x = ln p per run (see step 6 of the module docstring).
 
-    The clearing function F(x) = Σ_j max(D̃_j e^{ε_d x} − S'_j, 0) − Σ_i min(K_i,
-    P_i (e^{ε_s x} − 1)) is continuous and decreasing; between consecutive breakpoints (where
-    a buyer stops being short or a producer reaches its spare capacity) it is smooth. The
-    breakpoints are sorted per run, F is evaluated at each through cumulative sums of the
-    coefficients, and the root in the bracketing interval is found by safeguarded Newton.
-    The result is the smallest x in [0, x_max] with F(x) ≤ 0 (x_max when there is none).
-    Buyers are the columns of ``demand``/``supply``, sellers those of ``production``/
-    ``spare_cap`` (the caller passes only the columns that can be short or respond).
-    Call inside ``np.errstate(divide="ignore", invalid="ignore", over="ignore")``.
+    With ``u_j(p) = D̃_j p^{ε_d} − S'_j`` (buyer j's excess demand at price index p) and
+    θ_j the spot share of buyer j (0 for a buyer under an event of its own), the clearing
+    function is
+
+        F = Σ_j [max(u_j, 0) − θ_j max(−u_j, 0)] − Σ_i min(K_i, P_i (p^{ε_s} − 1))
+          = Σ_j θ_j u_j + Σ_j (1 − θ_j) max(u_j, 0) − Σ_i min(K_i, P_i (p^{ε_s} − 1)).
+
+    It is solved in ``y = p^{ε_d}`` (the share of demand left at price p), in which every
+    demand term is linear: ``u_j = D̃_j y − S'_j``, ``p^{ε_s} = y^{ε_s/ε_d}``. F is
+    continuous and increasing in y; p = 1 is y = 1 and the price cap is ``y_min =
+    p_max^{ε_d}``. Newton's method from y = 1, for all runs at once and on every buyer
+    (no sorting): between two kinks (a buyer that stops being short, a producer that
+    reaches its capacity) the demand side is exactly linear, so a step lands on the root
+    unless a kink or the curvature of the supply response intervenes. Each run keeps a
+    bracket (F > 0 above, F ≤ 0 below); a step that would leave it evaluates the cap
+    (first time) or bisects. Runs leave as they converge (a step below 4 ulp, or a
+    bracket that narrow); typically 3 evaluations. The result is 0 where F(1) ≤ 0 and
+    ``x_max`` where F(y_min) > 0. Buyers are the columns of ``demand``/``supply``/
+    ``spot``, sellers those of ``production``/``spare_cap`` (the caller passes only the
+    columns that can be short or respond). Call inside ``np.errstate(divide="ignore",
+    invalid="ignore", over="ignore")``.
     """
-    runs, n = demand.shape  # n buyers; the sellers are the columns of spare_cap
+    runs = demand.shape[0]
     x = np.zeros(runs)
-    gap0 = demand - supply
-    short = gap0 > 0
-    solve = np.where(short, gap0, 0.0).sum(axis=1) > 0
-    if not solve.any():
+    u0 = demand - supply  # excess demand at p = 1
+    short = u0 > 0
+    rows = np.flatnonzero(short.any(axis=1))
+    if not len(rows):
         return x
-    rows = np.flatnonzero(solve)
     if len(rows) < runs:
-        demand, supply, short, spare_cap = demand[rows], supply[rows], short[rows], spare_cap[rows]
-    r = len(rows)
-    ed = eps_d[rows][:, None]
-    es = eps_s[rows][:, None]
-    xm = x_max[rows][:, None]
-    ratio = np.where(short, supply / np.where(demand > 0, demand, 1.0), 1.0)
-    xj = np.where(short & (supply > 0), np.log(ratio) / ed, np.inf)
-    resp = (spare_cap > 0) & (production > 0) & (es > 0)
-    yi = np.where(
-        resp, np.log1p(spare_cap / np.where(production > 0, production, 1.0)) / es, np.inf
-    )
-    d_short = np.where(short, demand, 0.0)
-    s_short = np.where(short, supply, 0.0)
-    p_resp = np.where(resp, production, 0.0)
-    k_resp = np.where(resp, spare_cap, 0.0)
-    bp = np.concatenate([xj, yi], axis=1)
-    inside = bp < xm
-    # Only the breakpoints inside (0, x_max) matter; the others sit at x_max with no
-    # coefficient. Per run, sort the inside ones ahead of the others, keep as many columns
-    # as the run with most inside ones, and end with x_max (the padding columns sit at
-    # x_max with no coefficient). A stable sort keeps equal breakpoints in index order, so
-    # the summation order (and the last bits) is the same on every machine and backend.
-    width = int(inside.sum(axis=1).max())
-    rr = np.arange(r)[:, None]
-    sel = np.argsort(np.where(inside, bp, np.inf), axis=1, kind="stable")[:, :width]
-    valid = inside[rr, sel]
-    buyer = sel < n
-    jb = np.where(buyer, sel, 0)
-    on_b = valid & buyer
-    deltas = np.zeros((4, r, width + 1))
-    deltas[0, :, :width] = np.where(on_b, d_short[rr, jb], 0.0)
-    deltas[1, :, :width] = np.where(on_b, s_short[rr, jb], 0.0)
-    if p_resp.shape[1]:  # there may be no seller at all
-        ip = np.where(buyer, 0, sel - n)
-        on_p = valid & ~buyer
-        deltas[2, :, :width] = np.where(on_p, p_resp[rr, ip], 0.0)
-        deltas[3, :, :width] = np.where(on_p, k_resp[rr, ip], 0.0)
-    bp = np.concatenate([np.where(valid, bp[rr, sel], xm), xm], axis=1)
-    # coefficients in force just before each breakpoint: what is still to be removed
-    # (summed from the right, so that it is exactly 0 once every term is gone) plus the
-    # terms whose breakpoint lies beyond x_max
-    left = np.cumsum(deltas[:3, :, ::-1], axis=2)[:, :, ::-1]
-    outside_g = ~inside[:, :n]
-    outside_s = ~inside[:, n:]
-    a = np.where(outside_g, d_short, 0.0).sum(axis=1)[:, None] + left[0]
-    b = np.where(outside_g, s_short, 0.0).sum(axis=1)[:, None] + left[1]
-    c = np.where(outside_s, p_resp, 0.0).sum(axis=1)[:, None] + left[2]
-    d = np.cumsum(deltas[3], axis=1) - deltas[3]
-    fb = a * np.exp(ed * bp) - b - c * np.expm1(es * bp) - d
-    hit = fb <= 0
-    found = hit.any(axis=1)
-    x[rows[~found]] = x_max[rows[~found]]
-    if not found.any():
+        demand, supply, spot, u0 = (v[rows] for v in (demand, supply, spot, u0))
+        short, spare_cap = short[rows], spare_cap[rows]
+    # the max-term involves only buyers short at p = 1 (u_j falls as p rises); masks are
+    # applied by multiplication (np.where with a scalar is several times slower)
+    keep = 1.0 - spot
+    keep *= short
+    wa = keep * demand
+    ws = keep * supply
+    # row sums as products with ones and row dots by vecdot: faster than .sum(axis=1) and
+    # einsum on these shapes, and with less overhead for a single run
+    ones_b = np.ones(wa.shape[1])
+    ones_s = np.ones(spare_cap.shape[1])
+    lin_a = np.vecdot(spot, demand)
+    lin_s = np.vecdot(spot, supply)
+    f1 = lin_a - lin_s + np.vecdot(keep, u0)  # F at p = 1
+    clear = f1 > 0
+    if not clear.any():
         return x
-    if not found.all():
-        rows, hit, bp, a, b, c, d = (v[found] for v in (rows, hit, bp, a, b, c, d))
-        ed, es = ed[found], es[found]
-    k = np.argmax(hit, axis=1)
-    idx = np.arange(len(rows))
-    hi = bp[idx, k]
-    lo = np.where(k > 0, bp[idx, np.maximum(k - 1, 0)], 0.0)
-    ca, cb, cc, cd = a[idx, k], b[idx, k], c[idx, k], d[idx, k]
-    e_d, e_s = ed[:, 0], es[:, 0]
-    root = lo.copy()
+    if not clear.all():
+        wa, ws, spare_cap = wa[clear], ws[clear], spare_cap[clear]
+        rows, lin_a, lin_s, f1 = rows[clear], lin_a[clear], lin_s[clear], f1[clear]
+    cap = spare_cap
+    prod = production[None, :]
+    has_sellers = cap.shape[1] > 0
+    r = len(rows)
+    ed = eps_d[rows]
+    gam = eps_s[rows] / ed  # p^ε_s = y^γ, γ ≤ 0
+    y_min = np.exp(ed * x_max[rows])
+    # bracket: F(up) > 0 (with its F and F'), F(dn) ≤ 0 once dn_known (dn = y_min before)
+    up, f_up = np.ones(r), f1
+    df_up = lin_a + wa @ ones_b
+    if has_sellers:  # spare output grows at −P γ where K > 0
+        df_up = df_up - ((cap > 0) @ production) * gam
+    dn = y_min.copy()
+    dn_known = np.zeros(r, dtype=bool)
+    base, f_b, df_b = up, f_up, df_up  # the point evaluated last
+    result = np.empty(r)  # y of each run (NaN: capped)
+    where = np.arange(r)  # position of each iterating run in ``result``
+    finished = np.zeros(r, dtype=bool)  # runs whose result was set by the last evaluation
     for _ in range(_NEWTON_ITERATIONS):
-        ea = np.exp(e_d * root)
-        fx = ca * ea - cb - cc * np.expm1(e_s * root) - cd
-        dfx = ca * e_d * ea - cc * e_s * np.exp(e_s * root)
-        lo = np.where(fx > 0, root, lo)
-        hi = np.where(fx <= 0, root, hi)
-        nxt = root - fx / dfx
-        bad = ~np.isfinite(nxt) | (nxt <= lo) | (nxt >= hi)
-        nxt = np.where(bad, 0.5 * (lo + hi), nxt)
-        nxt = np.where(fx == 0, root, nxt)
-        moved = np.abs(nxt - root)
-        root = nxt
-        if (moved <= 1e-15 * np.maximum(1.0, np.abs(root))).all():
-            break
-    x[rows] = root
+        nxt = base - f_b / df_b
+        small = ~finished & ~(np.abs(nxt - base) > 4e-16 * base)  # (also NaN steps)
+        result[where[small]] = base[small]
+        go = ~(finished | small)
+        if not go.all():
+            if not go.any():
+                break
+            where, nxt = where[go], nxt[go]
+            up, f_up, df_up, dn, dn_known = (v[go] for v in (up, f_up, df_up, dn, dn_known))
+            ed, gam, y_min, lin_a, lin_s = (v[go] for v in (ed, gam, y_min, lin_a, lin_s))
+            wa, ws, cap = wa[go], ws[go], cap[go]
+        inside = (nxt > dn) & (nxt < up)
+        first_cap = ~inside & (nxt <= dn) & ~dn_known  # is the price capped?
+        nxt = np.where(inside, nxt, np.where(first_cap, dn, 0.5 * (up + dn)))
+        g = wa * nxt[:, None]
+        g -= ws
+        np.maximum(g, 0.0, out=g)
+        f = lin_a * nxt - lin_s + g @ ones_b
+        np.greater(g, 0.0, out=g, casting="unsafe")  # 1 where still short
+        df = lin_a + np.vecdot(wa, g)
+        if has_sellers:
+            pe = np.exp(gam * np.log(nxt))
+            made = prod * (pe - 1.0)[:, None]
+            free = made < cap
+            f -= np.minimum(made, cap) @ ones_s
+            df -= (free @ production) * gam * pe / nxt
+        pos = f > 0
+        up = np.where(pos, nxt, up)
+        f_up = np.where(pos, f, f_up)
+        df_up = np.where(pos, df, df_up)
+        dn = np.where(pos, dn, nxt)
+        dn_known |= ~pos
+        base, f_b, df_b = nxt, f, df
+        capped = pos & (nxt <= y_min)  # F(y_min) > 0
+        finished = capped | (~pos & (f == 0)) | (dn_known & (up - dn <= 4e-16 * up))
+        result[where[finished]] = np.where(capped[finished], np.nan, dn[finished])
+    else:  # pragma: no cover - the iteration converges long before
+        result[where[~finished]] = dn[~finished]
+    x[rows] = np.where(
+        np.isnan(result), x_max[rows], np.clip(np.log(result) / eps_d[rows], 0.0, x_max[rows])
+    )
     return x
 
 
@@ -431,6 +488,7 @@ def propagate(
     responses: Responses | None = None,
     *,
     detail: bool = False,
+    totals: bool = False,
 ) -> Outcome:
     """Run the disruption model (see the module docstring) for every run of ``shocks``.
 
@@ -450,6 +508,11 @@ def propagate(
         ``excess_loss_t``, ``stock_received_t``, ``stock_remaining_t``, ``spare_output_t``,
         ``spare_received_t``, ``demand_t``, ``imports_change_t``,
         ``imports_change_from_restricting_t``), each ``(R, M, n)``.
+    totals:
+        Return ``shortfall_t``, ``supply_t`` and ``stock_release_t`` summed over the
+        horizon, with a month axis of length 1 (``(R, 1, n)``), instead of per month:
+        what the Monte Carlo layer needs, without ``(R, M, n)`` arrays. ``price_index``
+        keeps every month. Not with ``detail``.
 
     Returns
     -------
@@ -462,6 +525,8 @@ def propagate(
     months = int(params.months)
     if months < 1:
         raise ValueError("params.months must be at least 1")
+    if detail and totals:
+        raise ValueError("detail and totals cannot be combined")
     layers = _layers(shocks, n)
     resp = _responses(responses, baseline)
 
@@ -485,6 +550,7 @@ def propagate(
         raise ValueError("params.supply_elasticity must not be negative")
     ramp_months = _per_run(params.ramp_months, runs, "ramp_months")
     x_max = np.log(np.maximum(_per_run(params.max_price_multiple, runs, "max_price"), 1.0))
+    theta = np.clip(_per_run(params.spot_share, runs, "spot_share"), 0.0, 1.0)
 
     # events
     phi = [np.asarray(s.export_fraction, dtype=float) for s in layers]
@@ -495,6 +561,7 @@ def propagate(
     ]
     tgt = [np.asarray(s.targets, dtype=bool) for s in layers]
     has_event = [(ph > 0) | (o > 0) for ph, o in zip(phi, out_f, strict=True)]
+    outages = any(bool((o > 0).any()) for o in out_f)  # any production outage in the batch
     restricting = np.zeros((runs, n), dtype=bool)
     for ph in phi:
         restricting |= ph > 0
@@ -511,8 +578,8 @@ def propagate(
     row_tt = TT.sum(axis=1)
     wt = W * tgt[0] if single else W
     has_wt = wt.sum(axis=1) > 0
-    wt_spread = pt.spread(wt) if single else None  # rows of wt (I − W)^{-1}
-    tt_spread = pt.spread(TT)  # rows of TT (I − W)^{-1}
+    if single:  # rows of TT (I − W)^{-1} and of wt (I − W)^{-1}
+        tt_spread, wt_spread = pt.targeted(T, tgt[0])
     buyers = np.flatnonzero(D0 > 0)
     sellers = np.flatnonzero((sigma_p > 0) & (P > 0))
 
@@ -527,10 +594,14 @@ def propagate(
     D0_runs = np.broadcast_to(D0, (runs, n))
 
     shape = (runs, months, n)
-    shortfall = np.zeros(shape)
-    supply_out = np.zeros(shape)
-    release_out = np.zeros(shape)
+    # per month, or (totals) this month's values and their sums over the months so far
+    shortfall = np.zeros((runs, 1 if totals else months, n))
+    supply_out = np.zeros((runs, 1 if totals else months, n))
+    release_out = np.zeros((runs, 1 if totals or not stocks else months, n))
     price = np.ones((runs, months))
+    cur_short, cur_supply = np.zeros((runs, n)), np.broadcast_to(D0, (runs, n)).copy()
+    cur_release = np.zeros((runs, n))
+    was_live = np.zeros(runs, dtype=bool)
     names = (
         "withheld_t",
         "diverted_t",
@@ -542,17 +613,35 @@ def propagate(
         "stock_remaining_t",
         "spare_output_t",
         "spare_received_t",
+        "resale_t",
         "demand_t",
         "imports_change_t",
         "imports_change_from_restricting_t",
     )
     extra = {k: np.zeros(shape) for k in names} if detail else {}
 
+    # events as flat lists per layer: activity only matters where there is an event
+    ev_at = [np.nonzero(ev) for ev in has_event]
+    ev_start = [st[at] for st, at in zip(start, ev_at, strict=True)]
+    ev_end = [en[at] for en, at in zip(end, ev_at, strict=True)]
+    restricting_cols = np.flatnonzero(restricting.any(axis=0))
+    ones_n = np.ones(n)
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         previous: tuple[list[FloatArray], FloatArray, FloatArray] | None = None
         last: tuple[list[FloatArray], FloatArray, FloatArray] | None = None
         for m in range(months):
-            act = [_activity(m, s, e) for s, e in zip(start, end, strict=True)]
+            if totals and m:  # add last month's values
+                shortfall[:, 0] += cur_short
+                supply_out[:, 0] += cur_supply
+                if stocks:
+                    release_out[:, 0] += cur_release
+            act_ev = [_activity(m, s, e) for s, e in zip(ev_start, ev_end, strict=True)]
+            act = []
+            for at, a_ev in zip(ev_at, act_ev, strict=True):
+                a = np.zeros((runs, n))
+                a[at] = a_ev
+                act.append(a)
             ramp = np.where(
                 ramp_months > 0,
                 np.clip((m + 1.0 - t0) / np.where(ramp_months > 0, ramp_months, 1.0), 0.0, 1.0),
@@ -562,37 +651,55 @@ def propagate(
             if (
                 previous is not None
                 and np.array_equal(previous[1], ramp)
-                and np.array_equal(previous[2], stock)
-                and all(np.array_equal(p, a) for p, a in zip(previous[0], act, strict=True))
+                and (not stocks or np.array_equal(previous[2], stock))
+                and all(np.array_equal(p, a) for p, a in zip(previous[0], act_ev, strict=True))
             ):
-                for arr in (shortfall, supply_out, release_out, *extra.values()):
-                    arr[:, m] = arr[:, m - 1]
+                if not totals:
+                    for arr in (shortfall, supply_out, *extra.values()):
+                        arr[:, m] = arr[:, m - 1]
+                    if stocks:
+                        release_out[:, m] = release_out[:, m - 1]
                 price[:, m] = price[:, m - 1]
                 continue
-            previous = (act, ramp, stock)
+            previous = (act_ev, ramp, stock)
             # runs to compute: with ``detail`` all; otherwise those with an active event whose
             # (activity, ramp, stocks) differ from last month (the others repeat last month's
             # results, or the undisturbed baseline when nothing is active)
             sel: slice | npt.NDArray[np.intp] = slice(None)
             if not detail:
                 live = np.zeros(runs, dtype=bool)
-                for ev, a in zip(has_event, act, strict=True):
-                    live |= (ev & (a > 0)).any(axis=1)
+                for at, a_ev in zip(ev_at, act_ev, strict=True):
+                    live[at[0][a_ev > 0]] = True
                 todo = live
                 if last is not None:
-                    same = (last[1] == ramp) & (last[2] == stock).all(axis=1)
-                    for p_act, a in zip(last[0], act, strict=True):
-                        same &= (p_act == a).all(axis=1)
+                    same = last[1] == ramp
+                    if stocks:
+                        same &= (last[2] == stock).all(axis=1)
+                    for at, p_ev, a_ev in zip(ev_at, last[0], act_ev, strict=True):
+                        same[at[0][p_ev != a_ev]] = False
                     todo = live & ~same
                 rep = np.flatnonzero(live & ~todo)
-                last = (act, ramp, stock)
-                stock = stock.copy()
+                last = (act_ev, ramp, stock)
+                if stocks:
+                    stock = stock.copy()  # ``last`` keeps this month's stocks
                 if len(rep):
-                    for arr in (shortfall, supply_out, release_out):
-                        arr[rep, m] = arr[rep, m - 1]
                     price[rep, m] = price[rep, m - 1]
-                    stock[rep] = stock[rep] - release_out[rep, m]
-                supply_out[~live, m] = D0
+                    if totals:
+                        if stocks:
+                            stock[rep] = stock[rep] - cur_release[rep]
+                    else:
+                        for arr in (shortfall, supply_out, *((release_out,) if stocks else ())):
+                            arr[rep, m] = arr[rep, m - 1]
+                        if stocks:
+                            stock[rep] = stock[rep] - release_out[rep, m]
+                if totals:
+                    ended = np.flatnonzero(was_live & ~live)  # back to the baseline
+                    cur_short[ended] = 0.0
+                    cur_supply[ended] = D0
+                    cur_release[ended] = 0.0
+                    was_live = live
+                else:
+                    supply_out[~live, m] = D0
                 sel = np.flatnonzero(todo)
                 if not len(sel):
                     continue
@@ -600,21 +707,24 @@ def propagate(
             act_r = [a[sel] for a in act]
             ev_r = [ev[sel] for ev in has_event]
             phi_r = [ph[sel] for ph in phi]
-            out_f_r = [o[sel] for o in out_f]
-            lam_r, ramp_r, t0_r, stock_r = lam[sel], ramp[sel], t0[sel], stock[sel]
-            eps_d_r, eps_s_r, x_max_r = eps_d[sel], eps_s[sel], x_max[sel]
+            out_f_r = [o[sel] for o in out_f] if outages else []
+            lam_r, ramp_r, t0_r = lam[sel], ramp[sel], t0[sel]
+            stock_r = stock[sel] if stocks or detail else stock
+            eps_d_r, eps_s_r, x_max_r, theta_r = eps_d[sel], eps_s[sel], x_max[sel], theta[sel]
             zeros_r, D0_r = zeros[:nr], D0_runs[:nr]  # read-only
             # 1. events
             if single:
-                oa = out_f_r[0] * act_r[0]
+                oa = out_f_r[0] * act_r[0] if outages else zeros_r
                 u = phi_r[0] * act_r[0]  # Φ_kj = u_k t_kj
                 direct = u @ TT if detail else zeros_r  # only reported
                 gross = u * row_tt
             else:
-                keep = np.ones((nr, n))
-                for o, a in zip(out_f_r, act_r, strict=True):
-                    keep *= 1.0 - o * a
-                oa = 1.0 - keep
+                oa = zeros_r
+                if outages:
+                    keep = np.ones((nr, n))
+                    for o, a in zip(out_f_r, act_r, strict=True):
+                        keep *= 1.0 - o * a
+                    oa = 1.0 - keep
                 flow_keep = np.ones((nr, n, n))
                 for ph, a, t in zip(phi_r, act_r, tgt, strict=True):
                     flow_keep *= 1.0 - (ph * a)[:, :, None] * t[None, :, :]
@@ -622,16 +732,20 @@ def propagate(
                 phi_t = phi_full * T[None, :, :]
                 direct = phi_t.sum(axis=1)
                 gross = phi_t.sum(axis=2)
-            outage = oa * P
+            outage = oa * P if outages else zeros_r
             # 2. leakage / diversion share
-            share = np.where(gross > 0, lam_r * np.minimum(1.0, room / gross), 0.0)
+            # s_k = λ min(1, V_k / gross_k), 0 where nothing is withheld (masks by
+            # multiplication: np.where with a scalar is several times slower)
+            share = np.minimum(1.0, room / np.maximum(gross, np.finfo(float).tiny))
+            share *= lam_r
+            share *= gross > 0
             # 3. losses along the network: L = L0 (I − W + W∘ψ)^{-1}
             if single:
                 g = u * (1.0 - share)
                 # Y = (g TT + outage)(I − W)^{-1} = g [TT (I − W)^{-1}] + outage (I − W)^{-1}
-                cols = np.flatnonzero(g.any(axis=0))  # exporters restricting in some run
-                y0 = g[:, cols] @ tt_spread[cols]
-                if outage.any():
+                cols = restricting_cols
+                y0 = g[:, cols] @ tt_spread[cols]  # cols: exporters restricting in the batch
+                if outages and outage.any():
                     y0 += pt.spread(outage)
                 loss = _spread_restricted(pt, zeros_r, (g > 0) & has_wt, wt, g, wt_spread, y0)
             else:
@@ -648,8 +762,8 @@ def propagate(
                 else:
                     diverted = np.einsum("rk,rkj->rj", share * kept, phi_t)
             ell = c * loss
-            excess = np.maximum(ell - D0, 0.0)
-            S = D0 - (ell - excess)
+            S = np.maximum(D0 - ell, 0.0)  # = D0 − (ℓ − excess): ℓ above D0 is not consumption
+            excess = np.maximum(ell - D0, 0.0) if detail else zeros_r
             # 4. demand restraint while an event of the run is active
             active = np.zeros(nr, dtype=bool)
             eligible = np.ones((nr, n), dtype=bool)
@@ -677,39 +791,55 @@ def propagate(
             else:
                 draw = received = zeros_r
                 S_stock = S
-            # 6. spare capacity and price
-            K = sigma_p * (np.where(np.isfinite(t0_r), ramp_r, 0.0)[:, None] * eligible)
-            # only countries with consumption can be short, only those with spare capacity
-            # can respond: the price depends on those columns alone
+            # 6. spare capacity, spot resale and price
+            ramp_on = np.where(np.isfinite(t0_r), ramp_r, 0.0)[:, None]
+            K_s = sigma_p[sellers] * (ramp_on * eligible[:, sellers])  # the sellers' columns
+            spot = theta_r[:, None] * eligible  # θ_j: 0 under an event of one's own
+            # only countries with consumption can be short or resell, only those with spare
+            # capacity can respond: the price depends on those columns alone
             x = _clear_price(
                 demand[:, buyers],
                 S_stock[:, buyers],
+                spot[:, buyers],
                 P[sellers],
-                K[:, sellers],
+                K_s,
                 eps_d_r,
                 eps_s_r,
                 x_max_r,
             )
-            if x.any():
-                p = np.exp(x)
-                demand_p = demand * np.exp(eps_d_r[:, None] * x[:, None])
-                gap = np.maximum(demand_p - S_stock, 0.0)
-                spare = np.minimum(K, P * np.expm1(eps_s_r[:, None] * x[:, None]))
-                gap_total = gap.sum(axis=1)
-                spare_total = spare.sum(axis=1)
-                f_gap = np.where(gap_total > 0, np.minimum(1.0, spare_total / gap_total), 0.0)
-                f_spare = np.where(spare_total > 0, np.minimum(1.0, gap_total / spare_total), 0.0)
+            # allocation at the price (also at p = 1 when resale alone covers the gaps)
+            demand_p = demand * np.exp(eps_d_r * x)[:, None]
+            excess_d = demand_p - S_stock
+            gap = np.maximum(excess_d, 0.0)
+            gap_total = gap @ ones_n
+            trade = gap_total > 0
+            if trade.any():
+                resale = np.maximum(-excess_d, 0.0)
+                resale *= spot
+                spare = np.minimum(K_s, P[sellers] * np.expm1(eps_s_r * x)[:, None])
+                pool = spare @ np.ones(len(sellers)) + resale @ ones_n
+                f_gap = np.where(trade, np.minimum(1.0, pool / gap_total), 0.0)
+                f_pool = np.where(pool > 0, np.minimum(1.0, gap_total / pool), 0.0)
                 got = gap * f_gap[:, None]
-                made = spare * f_spare[:, None]
-                supply = S_stock + got
-                price[sel, m] = p
+                given = resale * f_pool[:, None]
+                supply = S_stock + got - given
+                if detail:
+                    made = np.zeros((nr, n))
+                    made[:, sellers] = spare * f_pool[:, None]
             else:
-                demand_p = demand
-                got = made = zeros_r
+                got = made = given = zeros_r
                 supply = S_stock
-            shortfall[sel, m] = np.maximum(D0 - supply, 0.0)
-            supply_out[sel, m] = supply
-            release_out[sel, m] = draw
+            price[sel, m] = np.exp(x)
+            if totals:
+                cur_short[sel] = np.maximum(D0 - supply, 0.0)
+                cur_supply[sel] = supply
+                if stocks:
+                    cur_release[sel] = draw
+            else:
+                shortfall[sel, m] = np.maximum(D0 - supply, 0.0)
+                supply_out[sel, m] = supply
+                if stocks:  # (zero otherwise)
+                    release_out[sel, m] = draw
             if detail:
                 fr = frac * restricting
                 if single:
@@ -719,6 +849,7 @@ def propagate(
                 imports = (
                     -(loss - outage)
                     + (got - np.minimum(got, made))
+                    - given
                     + (received - np.minimum(received, draw))
                 )
                 for key, val in (
@@ -732,6 +863,7 @@ def propagate(
                     ("stock_remaining_t", stock_r),
                     ("spare_output_t", made),
                     ("spare_received_t", got),
+                    ("resale_t", given),
                     ("demand_t", demand_p),
                     ("imports_change_t", imports),
                     ("imports_change_from_restricting_t", from_r),
@@ -739,8 +871,15 @@ def propagate(
                     extra[key][sel, m] = val
             if detail:
                 stock = stock_r
-            else:
+            elif stocks:
                 stock[sel] = stock_r
+    if totals:
+        shortfall[:, 0] += cur_short
+        supply_out[:, 0] += cur_supply
+        if stocks:
+            release_out[:, 0] += cur_release
+    if not stocks:  # nothing released: a read-only view of zeros
+        release_out = np.broadcast_to(release_out[:, :1], (runs, shortfall.shape[1], n))
     return Outcome(
         shortfall_t=shortfall,
         supply_t=supply_out,

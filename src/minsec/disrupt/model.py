@@ -93,6 +93,12 @@ class Parameters:
         ε_s ≥ 0, short-run supply response S(p) = S0 (p/p0)^ε_s of unaffected producers.
     max_price_multiple:
         Cap on p/p0 when clearing (a market with almost nothing left).
+    spot_share:
+        θ in [0, 1]: share of each buyer's intake exposed to the spot price. A buyer whose
+        supply is intact (or more than it wants at the disrupted price) sells the share θ
+        of what it no longer wants at price p to the short buyers (short-run demand
+        destruction that frees tonnes); 0 = buyers with intact supply keep their baseline
+        volumes (term contracts only), 1 = one fully integrated world market.
     """
 
     months: int = 12
@@ -101,6 +107,7 @@ class Parameters:
     demand_elasticity: float = -0.15
     supply_elasticity: float = 0.1
     max_price_multiple: float = 20.0
+    spot_share: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,13 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import multiprocessing
 import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -68,9 +69,13 @@ MAX_KEPT_VALUES = 250_000_000
 DEFAULT_ALPHA = 0.95
 DEFAULT_THRESHOLD = 0.10
 
+PROCESS_MIN_BLOCKS = 20
+"""With ``parallel="auto"``, blocks from this many on go to worker processes (if forkable)."""
+
 Engine = Callable[[Baseline, Shocks, Parameters, Responses | None], Outcome]
 Progress = Callable[[int, int], None]
 Backend = Literal["numpy", "dask"]
+Parallel = Literal["auto", "threads", "processes"]
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +294,13 @@ def _engine(ctx: _Context) -> Engine:
         return ctx.engine
     from minsec.disrupt.engine import propagate
 
-    return propagate
+    def totals(
+        baseline: Baseline, shocks: Shocks, params: Parameters, responses: Responses | None
+    ) -> Outcome:
+        # the metrics need each run's sum over the horizon only: no (R, M, n) arrays
+        return propagate(baseline, shocks, params, responses, totals=True)
+
+    return totals
 
 
 def annual_shortfall(outcome: Outcome, parties: Sequence[Party]) -> FloatArray:
@@ -613,12 +624,47 @@ def _chunks(n_blocks: int, chunk_blocks: int) -> list[list[int]]:
     ]
 
 
+_PROCESS_CTX: _Context | None = None
+
+
+def _process_init(ctx: _Context) -> None:
+    """Initialiser of a worker process of the NumPy backend: keep the context, pin BLAS."""
+    global _PROCESS_CTX  # noqa: PLW0603 - one context per worker process
+    _PROCESS_CTX = ctx
+    pin_blas_threads()
+
+
+def _process_chunk(blocks: list[int]) -> list[BlockResult]:
+    """A task of a worker process: run consecutive blocks of the process's context."""
+    if _PROCESS_CTX is None:  # pragma: no cover - set by the initialiser
+        raise RuntimeError("worker process without a context")
+    return run_chunk(_PROCESS_CTX, blocks)
+
+
+def _forkable() -> bool:
+    """Whether worker processes can be forked safely (fork exists, no other threads)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _use_processes(parallel: str, workers: int, n_blocks: int) -> bool:
+    if parallel not in {"auto", "threads", "processes"}:
+        raise InputError(
+            f"parallel {parallel!r} is not 'auto', 'threads' or 'processes'", column="parallel"
+        )
+    if workers <= 1 or parallel == "threads":
+        return False
+    if parallel == "processes":
+        return True
+    return n_blocks >= PROCESS_MIN_BLOCKS and _forkable()
+
+
 def _run_numpy(
     ctx: _Context,
     chunks: list[list[int]],
     reducer: _Reducer,
     progress: Progress | None,
     workers: int,
+    processes: bool = False,
 ) -> dict[str, Any]:
     if workers <= 1:
         for chunk in chunks:
@@ -627,6 +673,22 @@ def _run_numpy(
             if progress is not None:
                 progress(reducer.done_runs, ctx.runs)
         return {"workers": 1}
+    if processes:
+        # separate interpreters: the engine's many small array operations hold the GIL
+        # long enough that threads share about one core; processes use all of them
+        method = "fork" if _forkable() else "spawn"
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_process_init,
+            initargs=(ctx,),
+        ) as procs:
+            for results in procs.map(_process_chunk, chunks):
+                for res in results:
+                    reducer.add(res)
+                if progress is not None:
+                    progress(reducer.done_runs, ctx.runs)
+        return {"workers": workers, "processes": True, "start_method": method}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minsec-mc") as pool:
         for results in pool.map(lambda c: run_chunk(ctx, c), chunks):
             for res in results:
@@ -649,6 +711,11 @@ def _worker_peak_rss_mb() -> float:
                 return float(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return float(peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024)
+
+
+def _worker_cpu_s() -> float:
+    """CPU seconds used by this process so far (all its threads)."""
+    return time.process_time()
 
 
 def _run_dask(
@@ -720,6 +787,10 @@ def _run_dask(
         try:
             peaks = client.run(_worker_peak_rss_mb)
             info["worker_peak_rss_mb"] = {str(k): round(v, 1) for k, v in peaks.items()}
+            # CPU of each worker process since it started (for a LocalCluster started by
+            # this call: the simulation plus the worker's start-up and imports)
+            cpu = client.run(_worker_cpu_s)
+            info["worker_cpu_s"] = {str(k): round(v, 2) for k, v in cpu.items()}
         except Exception as exc:  # diagnostics only
             log.debug("could not read worker memory: %s", exc)
         del ctx_future
@@ -803,6 +874,7 @@ def run_risk(
     chunk_runs: int | None = None,
     block_runs: int = BLOCK_RUNS,
     workers: int | None = None,
+    parallel: Parallel = "auto",
     cluster_options: Mapping[str, Any] | None = None,
     alpha: float = DEFAULT_ALPHA,
     threshold: float = DEFAULT_THRESHOLD,
@@ -846,8 +918,14 @@ def run_risk(
         threads_per_worker=1, memory_limit="1.5GiB")`` is started (``cluster_options``
         changes its arguments) and closed at the end.
     workers:
-        Threads of the NumPy backend (default: the CPUs, at most 8; 1 = run in the calling
-        thread). Results do not depend on it.
+        Threads or processes of the NumPy backend (default: the CPUs, at most 8; 1 = run in
+        the calling thread). Results do not depend on it.
+    parallel:
+        How the NumPy backend runs ``workers`` > 1: ``"threads"``, ``"processes"`` (worker
+        processes, forked when the calling process has no other thread, else spawned: then
+        the context and a custom ``engine`` must be picklable), or ``"auto"`` (default):
+        processes from :data:`PROCESS_MIN_BLOCKS` blocks on when the process can fork
+        safely, else threads. Results do not depend on it.
     chunk_runs:
         Runs per task, rounded up to whole blocks (default: 1,000 on NumPy threads, 5,000
         on Dask); does not change the results.
@@ -942,8 +1020,10 @@ def run_risk(
     chunks = _chunks(ctx.n_blocks, chunk_blocks)
     reducer = _Reducer(ctx)
     if backend == "numpy":
+        n_workers = _workers(workers)
+        processes = _use_processes(parallel, n_workers, ctx.n_blocks)
         with single_blas_thread() as blas:
-            info = _run_numpy(ctx, chunks, reducer, progress, _workers(workers))
+            info = _run_numpy(ctx, chunks, reducer, progress, n_workers, processes)
     else:
         info = _run_dask(ctx, chunks, reducer, progress, scheduler, cluster_options)
         blas = "1 BLAS thread per Dask worker process"

@@ -278,6 +278,7 @@ class ParameterOverrides(_Model):
     demand_elasticity: Annotated[float, AfterValidator(_negative)] | None = None
     supply_elasticity: NonNegative | None = None
     max_price_multiple: Annotated[float, AfterValidator(_at_least_one)] | None = None
+    spot_share: Fraction | None = None
     spare_capacity: NonNegative | None = None
     spare_capacity_by_country: dict[CountryName, NonNegative] = Field(default_factory=dict)
 
@@ -672,6 +673,7 @@ def engine_parameters(scenario: Scenario, stage_params: bl.CommodityParameters) 
         demand_elasticity=o.demand_elasticity,
         supply_elasticity=o.supply_elasticity,
         max_price_multiple=o.max_price_multiple,
+        spot_share=o.spot_share,
     )
 
 
@@ -688,6 +690,7 @@ def _commodity_parameters(scenario: Scenario) -> bl.CommodityParameters:
         ramp_months=base.ramp_months,
         leakage=base.leakage,
         max_price_multiple=base.max_price_multiple,
+        spot_share=base.spot_share,
         spare_capacity_by_country=by_country
         if o.spare_capacity is None
         else dict(o.spare_capacity_by_country),
