@@ -8,14 +8,14 @@ STAMP  := $(VENV)/.installed
 export MINSEC_HOME ?= $(CURDIR)/.minsec
 OUT    ?= out/brief
 
-.PHONY: demo test install lint typecheck bench clean
+.PHONY: demo test install lint typecheck bench clean web-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev,api,dask,optimize]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,api,dask,optimize,postgres]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,6 +36,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# the dashboard's world map (src/minsec/web/static/world.json, committed); needs node + npm
+web-assets:
+	cd web && npm ci --no-audit --no-fund && node build-world.mjs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

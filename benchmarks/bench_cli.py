@@ -27,20 +27,52 @@ def _run(args: list[str]) -> dict[str, Any]:
 
 
 def _exposure(store: Path) -> dict[str, Any]:
-    out = _run(["assess", "exposure", "--importer", REFERENCE_38, "--year", "2018-2024",
-                "--format", "csv", "--store", str(store)])
+    out = _run(
+        [
+            "assess",
+            "exposure",
+            "--importer",
+            REFERENCE_38,
+            "--year",
+            "2018-2024",
+            "--format",
+            "csv",
+            "--store",
+            str(store),
+        ]
+    )
     out["reference_geopolrisk_py_s"] = 550
     return out
 
 
 def _rank(store: Path) -> dict[str, Any]:
-    return _run(["assess", "rank", "--importer", "USA,JPN,like-minded", "--year", "2024",
-                 "--format", "csv", "--store", str(store)])
+    return _run(
+        [
+            "assess",
+            "rank",
+            "--importer",
+            "USA,JPN,like-minded",
+            "--year",
+            "2024",
+            "--format",
+            "csv",
+            "--store",
+            str(store),
+        ]
+    )
 
 
 CASES = [
-    Case("cli/assess-exposure 38 economies x 2018-2024 (whole process)", default_store_path,
-         _exposure, size="14,098 GeoPolRisk rows"),
-    Case("cli/assess-rank USA,JPN,like-minded 2024 (whole process)", default_store_path, _rank,
-         size="3 importers"),
+    Case(
+        "cli/assess-exposure 38 economies x 2018-2024 (whole process)",
+        default_store_path,
+        _exposure,
+        size="14,098 GeoPolRisk rows",
+    ),
+    Case(
+        "cli/assess-rank USA,JPN,like-minded 2024 (whole process)",
+        default_store_path,
+        _rank,
+        size="3 importers",
+    ),
 ]

@@ -21,8 +21,11 @@ def _all(path: Path) -> dict[str, Any]:
 
     with Store(path, read_only=True) as st:
         out = exposure(st, None, years=range(2018, 2025))
-    return {"rows": len(out), "importers": out["importer"].nunique(),
-            "materials": out["material"].nunique()}
+    return {
+        "rows": len(out),
+        "importers": out["importer"].nunique(),
+        "materials": out["material"].nunique(),
+    }
 
 
 def _years(n: int) -> Any:

@@ -45,11 +45,18 @@ def _run_one(name: str) -> dict[str, object]:
     start = time.perf_counter()
     extra = case.run(inputs) or {}
     seconds = time.perf_counter() - start
-    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # CLI cases
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )  # CLI cases
     peak_mb = peak_kb / 1024
-    return {"case": name, "size": case.size, "seconds": round(seconds, 4),
-            "peak_rss_mb": round(peak_mb, 1), **extra}
+    return {
+        "case": name,
+        "size": case.size,
+        "seconds": round(seconds, 4),
+        "peak_rss_mb": round(peak_mb, 1),
+        **extra,
+    }
 
 
 def main() -> None:
@@ -65,17 +72,24 @@ def main() -> None:
     for name in _cases():
         if args.filter not in name:
             continue
-        proc = subprocess.run([sys.executable, __file__, "--case", name],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--case", name], capture_output=True, text=True, check=False
+        )
         if proc.returncode != 0:
             print(f"{name}: FAILED\n{proc.stderr[-2000:]}")
             continue
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         results.append(row)
-        extras = ", ".join(f"{k}={v}" for k, v in row.items()
-                           if k not in {"case", "size", "seconds", "peak_rss_mb"})
-        print(f"{name:45s} size={row['size']!s:>12} {row['seconds']:9.3f} s "
-              f"peak {row['peak_rss_mb']:8.1f} MB  {extras}", flush=True)
+        extras = ", ".join(
+            f"{k}={v}"
+            for k, v in row.items()
+            if k not in {"case", "size", "seconds", "peak_rss_mb"}
+        )
+        print(
+            f"{name:45s} size={row['size']!s:>12} {row['seconds']:9.3f} s "
+            f"peak {row['peak_rss_mb']:8.1f} MB  {extras}",
+            flush=True,
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

@@ -55,6 +55,13 @@ from minsec.commands.finance import finance_cmd, projects_app  # noqa: E402
 
 app.command("finance")(finance_cmd)
 app.add_typer(projects_app, name="projects")
+from minsec.commands.incidents import clocks_cmd, incidents_app  # noqa: E402
+
+app.add_typer(incidents_app, name="incidents")
+app.command("clocks")(clocks_cmd)
+from minsec.commands.plan import plan_cmd  # noqa: E402
+
+app.command("plan")(plan_cmd)
 
 
 def _version(value: bool) -> None:

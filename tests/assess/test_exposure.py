@@ -215,8 +215,9 @@ def test_default_data_all_importers_all_years_is_complete(default_store: Store) 
 def test_history_changes_and_risers(default_store: Store) -> None:
     from minsec.assess.exposure import exposure_history, rising_risk
 
-    hist = exposure_history(default_store, "JPN", years=range(2018, 2025),
-                            commodities_="nickel,cobalt")
+    hist = exposure_history(
+        default_store, "JPN", years=range(2018, 2025), commodities_="nickel,cobalt"
+    )
     nickel = hist[hist["material"] == "nickel"].set_index("year")
     assert np.isnan(nickel.loc[2018, "geopolrisk_score_change"])
     assert nickel.loc[2024, "geopolrisk_score_change"] == pytest.approx(

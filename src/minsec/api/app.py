@@ -12,9 +12,21 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from minsec import __version__
+from minsec import __version__, web
 from minsec.api import errors
-from minsec.api.routes import assess, audit, data, health, risk, scenarios, stockpiles, users
+from minsec.api.routes import (
+    assess,
+    audit,
+    data,
+    health,
+    incidents,
+    plans,
+    risk,
+    scenarios,
+    stockpiles,
+    users,
+    web_support,
+)
 from minsec.api.settings import Settings
 from minsec.api.state import AppState
 from minsec.api.strict import reject_unknown_query
@@ -132,8 +144,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(reject_unknown_query)],
     )
     errors.install(app)
-    for module in (health, data, assess, scenarios, risk, stockpiles, audit, users):
+    routers = (health, data, assess, scenarios, risk, plans, incidents, stockpiles, audit, users)
+    for module in (*routers, web_support):
         app.include_router(module.router)
+    web.install(app)  # the dashboard: / and /static (not in the OpenAPI schema)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(BodyLimit, max_bytes=chosen.max_request_bytes)
     app.state.settings = chosen
