@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from minsec.report._render import fmt_num
+from minsec.store import Store
 from tests.cli_helpers import run_cli
 
 pytestmark = pytest.mark.default_data
@@ -90,3 +91,42 @@ def test_incident_briefing_needs_the_reader(
     res = run_cli(capsys, "brief", "--incident", "inc_x", "--no-pdf")
     assert res.code == 2
     assert "--as" in res.err
+
+
+def test_response_rows_sum_the_transfers_per_partner(tmp_path: Path, default_store: Store) -> None:
+    from minsec.report.from_incident import incident_briefing
+    from minsec.respond import Incidents
+    from minsec.state import AuditLog, Principal, Role, StateDB
+
+    db = StateDB(str(tmp_path / "app.duckdb"))
+    try:
+        repo = Incidents(db, AuditLog(db), lambda: default_store, lambda: "data-v1")
+        ann = Principal("ann", "USA", Role.analyst)
+        inc = repo.open_scenario(ann, scenario="china-graphite-like-minded")
+        assessment = repo.assess(ann, inc.id)
+        b = incident_briefing(
+            repo.get("USA", inc.id), [assessment], [], [], [], default_store.status()
+        )
+    finally:
+        db.close()
+    flows = assessment.response["flows"]
+    to_japan = sum(f["tonnes"] for f in flows if f["partner"] == "JPN")
+    coord = next(c for c in assessment.response["coordination"] if c["partner"] == "JPN")
+    base = next(r["baseline_t"] for r in assessment.impact if r["party"] == "JPN")
+    japan = next(r for r in b.response if r.partner == "Japan")
+    assert japan.tonnes == pytest.approx(to_japan)
+    assert japan.shortfall_coordinated_pct == pytest.approx(
+        100 * coord["shortfall_coordinated_t"] / base
+    )
+    assert japan.shortfall_uncoordinated_pct == pytest.approx(
+        100 * coord["shortfall_uncoordinated_t"] / base
+    )
+    # the partners first, then at most ten others, the rest summed in one row
+    receivers = [r for r in b.response if not r.measure.startswith("proposed")]
+    assert {r.partner for r in receivers[:2]} == {"United States", "Japan"}
+    assert len(receivers) <= 2 + 10 + 1
+    total = sum(f["tonnes"] for f in flows)
+    assert sum(r.tonnes or 0.0 for r in receivers) == pytest.approx(total, abs=len(flows) * 1.0)
+    from minsec.disrupt.scenario import get_scenario
+
+    assert b.measure == get_scenario("china-graphite-like-minded").title

@@ -88,35 +88,70 @@ def _impacts(a: Assessment, cite: tuple[str, ...]) -> list[PartnerImpact]:
     return out
 
 
-def _response(a: Assessment, partners: set[str], cite: tuple[str, ...]) -> list[ResponseRow]:
+def _response(
+    a: Assessment, partners: set[str], cite: tuple[str, ...], top: int = 10
+) -> list[ResponseRow]:
+    """One row per receiving partner (the incident's partners, then the largest others).
+
+    Each says how many tonnes it receives from which pooled source, and its shortfall over
+    the horizon without → with coordination, in % of its apparent consumption where the
+    assessment has its baseline (the partners' impact rows).
+    """
     response = a.response or {}
-    rows = [
-        ResponseRow(
-            partner=str(f["partner"]),
-            measure=f"receives {f['commodity']} ({f['stage']}) from {f['source']} "
-            f"({f['source_kind']})",
-            tonnes=_num(f.get("tonnes")),
-            sources=cite,
-        )
-        for f in response.get("flows", [])
-    ]
-    for c in response.get("coordination", []):
-        if c["partner"] not in partners:
-            continue
-        without, with_ = (
-            _num(c.get("shortfall_uncoordinated_t")),
-            _num(c.get("shortfall_coordinated_t")),
-        )
+    base = {(r["commodity"], r["stage"], r["party"]): _num(r.get("baseline_t")) for r in a.impact}
+    received: dict[tuple[str, str, str], dict[str, float]] = {}
+    for f in response.get("flows", []):
+        key = (str(f["commodity"]), str(f["stage"]), str(f["partner"]))
+        by_source = received.setdefault(key, {})
+        by_source[str(f["source"])] = by_source.get(str(f["source"]), 0.0) + float(f["tonnes"])
+    coordination = {
+        (str(c["commodity"]), str(c["stage"]), str(c["partner"])): c
+        for c in response.get("coordination", [])
+    }
+    keys = sorted(
+        set(received) | {k for k in coordination if k[2] in partners},
+        key=lambda k: (k[2] not in partners, -sum(received.get(k, {}).values()), k),
+    )
+    shown = [k for k in keys if k[2] in partners or sum(received.get(k, {}).values()) >= 1.0]
+    rest = shown[len([k for k in shown if k[2] in partners]) + top :]
+    shown = shown[: len(shown) - len(rest)]
+
+    def pct(tonnes: float | None, key: tuple[str, str, str]) -> float | None:
+        b = base.get(key)
+        return None if tonnes is None or not b else 100.0 * tonnes / b
+
+    rows = []
+    for key in shown:
+        commodity, stage, partner = key
+        sources = received.get(key, {})
+        total = sum(sources.values())
+        parts = "; ".join(f"{src} {t:,.0f} t" for src, t in sorted(sources.items()))
+        c = coordination.get(key, {})
+        without = _num(c.get("shortfall_uncoordinated_t"))
+        with_ = _num(c.get("shortfall_coordinated_t"))
         rows.append(
             ResponseRow(
-                partner=str(c["partner"]),
-                measure=f"shortfall of {c['commodity']} ({c['stage']}) over the event, "
-                "without → with allied coordination",
-                tonnes=with_,
+                partner=countries.name_of(partner) if len(partner) == 3 else partner,
+                measure=f"{commodity} ({stage}): receives {parts}"
+                if sources
+                else f"{commodity} ({stage}): no transfer",
+                tonnes=total,
+                shortfall_uncoordinated_pct=pct(without, key),
+                shortfall_coordinated_pct=pct(with_, key),
                 sources=cite,
-                note=f"{without:,.0f} t → {with_:,.0f} t"
+                note=f"short {without:,.0f} t → {with_:,.0f} t"
                 if without is not None and with_ is not None
                 else "",
+            )
+        )
+    if rest:
+        tonnes = sum(sum(received.get(k, {}).values()) for k in rest)
+        rows.append(
+            ResponseRow(
+                partner=f"{len(rest)} other partners",
+                measure="smaller transfers from the pooled stockpiles",
+                tonnes=tonnes,
+                sources=cite,
             )
         )
     for p in response.get("proposed_actions", []):
@@ -166,9 +201,14 @@ def incident_briefing(
     refs = [*(_assessment_ref(a) for a in assessments), *store_refs]
     cite = (_assessment_key(latest), *(r.key for r in store_refs)) if latest is not None else ()
     partners = set(inc.partners)
-    measure = inc.measure or (
-        f"{inc.fraction:.0%} of exports withheld" if inc.fraction is not None else inc.title
-    )
+    if inc.measure:
+        measure = inc.measure
+    elif inc.scenario:
+        measure = str(inc.scenario.get("title") or inc.scenario_name or inc.title)
+    elif inc.fraction is not None:
+        measure = f"{inc.fraction:.0%} of exports withheld"
+    else:
+        measure = inc.title
     if latest is None:
         summary = "Not assessed yet: run `minsec incidents assess` for the impact."
     else:

@@ -91,8 +91,8 @@ class PartnerImpact:
 class ResponseRow:
     """One line of the coordinated response.
 
-    Who ships or releases how much to whom, and the partner's worst-month shortfall
-    without and with coordination (%).
+    Who ships or releases how much to whom, and the partner's shortfall over the horizon
+    without and with coordination (% of its apparent consumption).
     """
 
     partner: str
