@@ -290,6 +290,9 @@ def create_cmd(
     _record(inc.as_dict(), fmt, output, f"Incident {inc.id}")
 
 
+# what fits a terminal; CSV, JSON and Parquet carry every column
+LIST_TABLE_COLUMNS = ["id", "title", "status", "due_date", "assessment_stale", "overdue_items"]
+CLOCK_TABLE_COLUMNS = ["title", "due_date", "state", "days_left", "incident_id"]
 LIST_COLUMNS = [
     "id",
     "title",
@@ -332,8 +335,9 @@ def list_cmd(
         found = s.incidents.listing(
             s.who.party, status=status, today=_day(today, "--today"), overdue_only=overdue
         )
+    columns = LIST_TABLE_COLUMNS if fmt is Format.table else LIST_COLUMNS
     emit(
-        list_frame(found, LIST_COLUMNS, flat=fmt is not Format.json),
+        list_frame(found, columns, flat=fmt is not Format.json),
         fmt,
         output=output,
         title="Overdue incidents" if overdue else "Incidents",
@@ -734,7 +738,7 @@ def clocks_cmd(
     day = _day(today, "--today") or dt.date.today()
     with session(state, who) as s:
         clocks = s.incidents.clocks.visible(s.who.party, today=day, overdue=overdue)
-    cols = list(Clock.__dataclass_fields__)
+    cols = CLOCK_TABLE_COLUMNS if fmt is Format.table else list(Clock.__dataclass_fields__)
     frame = pd.DataFrame([c.as_dict() for c in clocks], columns=cols)
     emit(
         frame,
