@@ -312,8 +312,12 @@ def test_example_runs_on_the_default_store(default_store: Store) -> None:
 
 @pytest.mark.default_data
 def test_cli_plan(
-    capsys: pytest.CaptureFixture[str], default_store_path: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    default_store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: table headers on one line
     store = str(default_store_path)
     r = run_cli(capsys, "plan", str(EXAMPLE), "--runs", "40", "--budget", "5e8", "--store",
                 store, "--format", "json", "--chosen-only")  # fmt: skip
@@ -326,6 +330,14 @@ def test_cli_plan(
                 "shortfall", "--format", "csv")  # fmt: skip
     assert r.code == 0, r.err
     assert r.out.splitlines()[0].startswith("commodity,partner,consumption_t_per_y")
+    # the terminal table: the columns that fit, money in million USD, the JSON's figures
+    r = run_cli(capsys, "plan", str(EXAMPLE), "--runs", "40", "--budget", "5e8", "--store",
+                store, "--chosen-only")  # fmt: skip
+    assert r.code == 0, r.err
+    assert "public_cost_musd" in r.out and "capex_usd" not in r.out
+    for row in payload["data"]:
+        assert row["name"].split()[0] in r.out
+        assert f"{row['public_cost_usd'] / 1e6:.3g}"[:3] in r.out
     bad = tmp_path / "bad.yaml"
     bad.write_text("projects:\n  - id: a\n    capex_musd: lots\n")
     r = run_cli(capsys, "plan", str(bad), "--store", store)

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err
@@ -20,6 +21,46 @@ class View(StrEnum):
     shortfall = "shortfall"
     accelerations = "accelerations"
     summary = "summary"
+
+
+# what fits a terminal (money in million USD); CSV, JSON and Parquet carry every column
+TABLE_COLUMNS: dict[str, list[str]] = {
+    "portfolio": [
+        "name",
+        "country",
+        "chosen",
+        "instrument",
+        "public_cost_usd",
+        "private_capital_mobilised_usd",
+        "first_output_p50_year",
+    ],
+    "options": [
+        "project_id",
+        "instrument",
+        "public_cost_usd",
+        "private_capital_mobilised_usd",
+        "bankable",
+        "chosen",
+    ],
+    "accelerations": [
+        "name",
+        "in_portfolio",
+        "permit_expected_months",
+        "shortfall_avoided_t_12m_per_month",
+        "standalone_shortfall_avoided_t_12m_per_month",
+    ],
+}
+
+
+def _terminal_table(frame: pd.DataFrame, view: str) -> pd.DataFrame:
+    cols = [c for c in TABLE_COLUMNS.get(view, list(frame.columns)) if c in frame.columns]
+    out = frame[cols].copy()
+    money = [c for c in cols if c.endswith("_usd")]
+    for c in money:
+        out[c] = out[c] / 1e6
+    for c in [c for c in cols if c.endswith("_year")]:
+        out[c] = [f"{v:.1f}" if pd.notna(v) else "—" for v in out[c]]
+    return out.rename(columns={c: c[: -len("_usd")] + "_musd" for c in money})
 
 
 def plan_cmd(
@@ -88,4 +129,5 @@ def plan_cmd(
         emit(result.summary, fmt, title=f"{spec.name}: {spec.objective}, {spec.runs:,} runs")
         for note in meta.get("notes", []):
             err.print(f"note: {note}", highlight=False)
+        frame = _terminal_table(frame, view.value)
     emit(frame, fmt, output=output, title=f"{spec.name}: {view.value}", meta=meta)
