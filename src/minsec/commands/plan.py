@@ -85,6 +85,10 @@ def plan_cmd(
     relax: Annotated[
         bool, typer.Option("--relax", help="Fractional participation (LP) instead of 0/1.")
     ] = False,
+    solver: Annotated[
+        str | None,
+        typer.Option("--solver", help="MIP solver: highs (default) or scip (needs pyscipopt)."),
+    ] = None,
     view: Annotated[View, typer.Option("--view", help="Which table to print.")] = View.portfolio,
     chosen_only: Annotated[
         bool, typer.Option("--chosen-only", help="Portfolio view: only the chosen projects.")
@@ -106,6 +110,7 @@ def plan_cmd(
 
     overrides: dict[str, object] = {"budget_usd": budget, "objective": objective, "runs": runs}
     overrides["seed"] = seed
+    overrides["solver"] = solver
     if relax:
         overrides["binary"] = False
     spec = plan.load_spec(spec_file, **overrides)

@@ -159,6 +159,7 @@ class PlanSpec(BaseModel):
     weighting: Literal["tonnes", "consumption"] = "tonnes"
     mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
     time_limit_s: float | None = Field(default=300.0, gt=0)
+    solver: str = "highs"
     discount_rate: float | None = Field(default=None, gt=-1, lt=1)
     instruments: list[str] = Field(default_factory=lambda: list(DEFAULT_INSTRUMENTS))
     minerals: dict[str, MineralSpec] = Field(default_factory=dict)
@@ -172,6 +173,14 @@ class PlanSpec(BaseModel):
         if key not in OBJECTIVE_ALIASES:
             raise ValueError(f"unknown objective {v!r}; use expected, cvar95 or tonnes_per_dollar")
         return OBJECTIVE_ALIASES[key]
+
+    @field_validator("solver")
+    @classmethod
+    def _solver(cls, v: str) -> str:
+        key = v.strip().lower()
+        if key not in portfolio.SOLVERS:
+            raise ValueError(f"unknown solver {v!r}; use {' or '.join(portfolio.SOLVERS)}")
+        return key
 
 
 def validation_error(exc: ValidationError, where: Path | str | None) -> InputError:
@@ -692,6 +701,7 @@ def run_plan(
     )
     say("optimise", 0.8)
     objective: portfolio.Objective = spec.objective  # type: ignore[assignment]
+    solver: portfolio.Solver = spec.solver  # type: ignore[assignment]
     result = portfolio.solve(
         problem,
         objective=objective,
@@ -701,6 +711,7 @@ def run_plan(
         mip_rel_gap=spec.mip_rel_gap,
         time_limit=spec.time_limit_s,
         buckets=spec.buckets,
+        solver=solver,
     )
     say("permitting accelerations", 0.95)
     accel = _accelerations(problem, result, cands, starts, assumed, factors, spec, n_t)

@@ -1,8 +1,9 @@
 """Two-stage stochastic project portfolio: which projects to back, with which instrument.
 
-Pure functions over arrays (no store, no CLI), solved with HiGHS through ``highspy``
-(``docs/finance.md``, "Portfolio optimiser"). :func:`solve` is the general model;
-:func:`optimise` is the one-mineral, one-partner form with step start dates.
+Pure functions over arrays (no store, no CLI), solved with HiGHS through ``highspy`` by
+default or with SCIP through ``pyscipopt`` (``solver="scip"``; ``docs/finance.md``,
+"Portfolio optimiser" and "Solvers"). :func:`solve` is the general model; :func:`optimise`
+is the one-mineral, one-partner form with step start dates.
 
 Index sets: projects p (P), instrument options k (K), scenarios s (S, probability π_s),
 years t (T, 0-based), groups g (G: one mineral × partner each), partners q (Q, for
@@ -53,7 +54,10 @@ Budget dual: the marginal value of one more dollar of the total budget (and of e
 partner's budget), in objective units per USD, from the LP. A true marginal value only with
 ``binary=False`` and without scenario reduction; with ``binary=True`` it comes from the LP
 relaxation (solved separately) and is only indicative, since the MIP value is a step
-function of B.
+function of B. The duals always come from an LP solved by HiGHS, whichever ``solver``
+chooses the portfolio: with ``solver="scip"`` SCIP solves the MIP (or, with
+``binary=False``, the LP for the portfolio) and HiGHS solves the same LP once more for the
+duals, so HiGHS is needed in every case.
 
 Numerics: tonnes are divided by the largest need or supply, weights by the largest
 weight and dollars by the largest of B and the finite costs, so the model's numbers are
@@ -76,6 +80,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Objective = Literal["expected", "cvar", "tonnes_per_dollar"]
 OBJECTIVES: tuple[str, ...] = ("expected", "cvar", "tonnes_per_dollar")
+Solver = Literal["highs", "scip"]
+SOLVERS: tuple[str, ...] = ("highs", "scip")
+"""MIP solvers of :func:`solve` (the budget duals always come from HiGHS' LP)."""
 FAMILIES = (
     "participation",
     "budget",
@@ -123,8 +130,9 @@ class Portfolio:
     status:
         ``"optimal"``, ``"time limit"`` (best solution found) or ``"nothing to choose"``.
     solver_status, solver, solve_seconds, model_size, notes:
-        HiGHS model status text, solver name/version, wall time (s) of all solves,
-        columns/rows/nonzeros of the model, caveats.
+        Status text of the solver that chose the portfolio, its name/version (with
+        ``solver="scip"`` also the HiGHS version used for the duals), wall time (s) of all
+        solves, columns/rows/nonzeros of the model, caveats.
     partner_budget_dual:
         ``(Q,)`` objective improvement per extra USD of each partner's budget (≥ 0).
     group_shortfall_before_t, group_shortfall_after_t:
@@ -134,8 +142,9 @@ class Portfolio:
     build_seconds:
         Wall time (s) spent building the model (inside ``solve_seconds``' total call).
     highs_seconds:
-        Wall time (s) of each HiGHS run: ``"mip"`` (or ``"lp"``) and, with
-        ``binary=True``, ``"lp_dual"`` (the LP relaxation solved for the budget dual).
+        Wall time (s) of each solver run: ``"mip"`` (or ``"lp"``; SCIP's time with
+        ``solver="scip"``) and, with ``binary=True`` or SCIP, ``"lp_dual"`` (the LP, or
+        LP relaxation, solved by HiGHS for the budget dual).
     buckets:
         Number of scenarios in the solved model (S without reduction).
     """
@@ -618,6 +627,90 @@ def _solve(
     return values, duals, text, limited
 
 
+def _scip_module() -> Any:
+    try:
+        import pyscipopt
+    except ImportError as exc:
+        raise MinsecError(
+            "solver 'scip' needs PySCIPOpt (its wheels bundle SCIP): pip install pyscipopt "
+            "(or install minsec with the 'optimize' extra: pip install 'minsec[optimize]')"
+        ) from exc
+    return pyscipopt
+
+
+def _scip_name() -> str:
+    """``"SCIP x.y.z (PySCIPOpt v)"``."""
+    scip = _scip_module()
+    m = scip.Model()
+    version = f"{m.getMajorVersion()}.{m.getMinorVersion()}.{m.getTechVersion()}"
+    return f"SCIP {version} (PySCIPOpt {getattr(scip, '__version__', '?')})"
+
+
+def _solve_scip(
+    model: _Model, integer: bool, mip_rel_gap: float, time_limit: float | None
+) -> tuple[FloatArray, str, bool]:
+    """Solve with SCIP; returns column values, status text and whether it hit a limit.
+
+    The same model as :func:`_solve` (bounds, integrality of the first ``n_y`` columns,
+    rows from the CSR form of the CSC matrix), the same relative gap, feasibility
+    tolerance 1e-9 and time limit, output off. No duals: those come from HiGHS' LP.
+    """
+    import scipy.sparse as sp  # type: ignore[import-untyped]  # via linopy (optimize extra)
+
+    scip = _scip_module()
+    m = scip.Model("portfolio")
+    m.hideOutput()
+    m.setParam("limits/gap", float(mip_rel_gap))
+    m.setParam("limits/absgap", 0.0)
+    m.setParam("numerics/feastol", 1e-9)
+    if time_limit is not None:
+        m.setParam("limits/time", float(time_limit))
+
+    def bound(v: float) -> float | None:
+        return None if np.isinf(v) else float(v)
+
+    cols = [
+        m.addVar(
+            name=f"c{j}",
+            vtype="I" if integer and j < model.n_y else "C",
+            lb=bound(model.col_lower[j]),
+            ub=bound(model.col_upper[j]),
+        )
+        for j in range(model.n_cols)
+    ]
+    csr = sp.csc_matrix(
+        (model.value, model.index, model.start), shape=(model.n_rows, model.n_cols)
+    ).tocsr()
+    for i in range(model.n_rows):
+        lo, hi = csr.indptr[i], csr.indptr[i + 1]
+        if lo == hi:  # an empty row (e.g. a budget with only free options): 0 in its range?
+            if model.row_lower[i] > 1e-9 or model.row_upper[i] < -1e-9:
+                raise MinsecError(f"portfolio model: empty row {i} is infeasible")
+            continue
+        expr = scip.quicksum(
+            float(v) * cols[int(j)]
+            for j, v in zip(csr.indices[lo:hi], csr.data[lo:hi], strict=True)
+        )
+        m.addCons(
+            scip.scip.ExprCons(expr, lhs=bound(model.row_lower[i]), rhs=bound(model.row_upper[i])),
+            name=f"r{i}",
+        )
+    nz = np.flatnonzero(model.cost)
+    m.setObjective(scip.quicksum(float(model.cost[j]) * cols[j] for j in nz), "minimize")
+    m.optimize()
+    text = str(m.getStatus())
+    limited = text in ("timelimit", "nodelimit", "totalnodelimit", "stallnodelimit", "memlimit")
+    ok = text in ("optimal", "gaplimit") or (limited and m.getNSols() > 0)
+    if not ok:
+        raise MinsecError(
+            f"portfolio {'MIP' if integer else 'LP'}: SCIP returned {text!r}; y = 0 is always "
+            "feasible, so this is a numerical failure or a time limit without any solution"
+        )
+    sol = m.getBestSol()
+    values = np.array([m.getSolVal(sol, c) for c in cols], dtype=np.float64)
+    return values, text, limited
+
+
 # --------------------------------------------------------------------------- API
 
 
@@ -631,13 +724,20 @@ def solve(
     mip_rel_gap: float = 1e-9,
     time_limit: float | None = None,
     buckets: int | None = None,
+    solver: Solver = "highs",
 ) -> Portfolio:
     """Choose projects and one instrument each within the budgets (the general model).
 
     ``buckets`` reduces the scenarios before solving (None = solve all of them; see the
-    module doc). Other parameters as in :func:`optimise`.
+    module doc). ``solver`` chooses the portfolio: ``"highs"`` (default) or ``"scip"``
+    (needs ``pyscipopt``); the budget duals always come from an LP solved by HiGHS. Other
+    parameters as in :func:`optimise`.
     """
     problem.check()
+    if solver not in SOLVERS:
+        raise InputError(f"unknown solver {solver!r}; expected one of {SOLVERS}", column="solver")
+    if solver == "scip":
+        _scip_module()  # fail early, with the install hint
     if objective not in OBJECTIVES:
         raise InputError(
             f"unknown objective {objective!r}; expected one of {OBJECTIVES}", column="objective"
@@ -691,12 +791,15 @@ def solve(
     )
     size: dict[str, int] = {}
     solver_status, status = "", "nothing to choose"
-    solver = ""
+    solver_name = ""
     n_model_s = n_s
     if pair_project.size:
         import highspy
 
-        solver = f"HiGHS {getattr(highspy, '__version__', '')}".strip()
+        highs_name = f"HiGHS {getattr(highspy, '__version__', '')}".strip()
+        solver_name = highs_name
+        if solver == "scip":
+            solver_name = f"{_scip_name()}; budget dual by {highs_name} (LP)"
         m_need, m_supply, m_prob = need, supply, p
         if buckets is not None and buckets < n_s:
             m_need, m_supply, m_prob = reduce_scenarios(need, supply, p, w, buckets)
@@ -729,10 +832,13 @@ def solve(
         build_seconds = time.perf_counter() - started
         size = {"columns": model.n_cols, "rows": model.n_rows, "nonzeros": int(model.value.size)}
         t0 = time.perf_counter()
-        values, duals, solver_status, limited = _solve(model, binary, mip_rel_gap, time_limit)
+        if solver == "scip":
+            values, solver_status, limited = _solve_scip(model, binary, mip_rel_gap, time_limit)
+        else:
+            values, duals, solver_status, limited = _solve(model, binary, mip_rel_gap, time_limit)
         highs_seconds["mip" if binary else "lp"] = time.perf_counter() - t0
         status = "time limit" if limited else "optimal"
-        if binary:
+        if binary or solver == "scip":
             t0 = time.perf_counter()
             _, duals, _, _ = _solve(model, False, mip_rel_gap, time_limit)
             highs_seconds["lp_dual"] = time.perf_counter() - t0
@@ -777,7 +883,7 @@ def solve(
         budget_dual_note=note,
         status=status,
         solver_status=solver_status,
-        solver=solver,
+        solver=solver_name,
         solve_seconds=seconds,
         model_size=size,
         notes=tuple(notes),
@@ -807,6 +913,7 @@ def optimise(
     prob: npt.ArrayLike | None = None,
     mip_rel_gap: float = 1e-9,
     time_limit: float | None = None,
+    solver: Solver = "highs",
 ) -> Portfolio:
     """One mineral, one partner, full output from each project's start year.
 
@@ -835,7 +942,10 @@ def optimise(
     prob:
         ``(S,)`` scenario probabilities; equal if omitted.
     mip_rel_gap, time_limit:
-        HiGHS MIP relative gap and time limit (s).
+        MIP relative gap and time limit (s) of the solver.
+    solver:
+        ``"highs"`` (default) or ``"scip"`` (through ``pyscipopt``) for the MIP (or LP);
+        the budget dual always comes from an LP solved by HiGHS.
     """
     cost = np.asarray(cost_usd, dtype=np.float64)
     if cost.ndim == 1:
@@ -881,6 +991,7 @@ def optimise(
         max_share_country=max_share_country,
         mip_rel_gap=mip_rel_gap,
         time_limit=time_limit,
+        solver=solver,
     )
 
 
