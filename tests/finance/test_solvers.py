@@ -40,7 +40,7 @@ def test_hand_worked_with_scip(objective: str, value: float) -> None:
     assert h.solver.startswith("HiGHS")
     # the dual is HiGHS' LP relaxation's whichever solver chose the portfolio
     assert r.budget_dual == pytest.approx(h.budget_dual, abs=1e-12)
-    assert set(r.highs_seconds) == {"mip", "lp_dual"}
+    assert set(r.highs_seconds) == {"mip", "cheapest", "lp_dual"}
 
 
 def test_tonnes_per_dollar_and_lp_with_scip() -> None:
@@ -98,6 +98,7 @@ def test_unknown_solver_and_missing_pyscipopt(monkeypatch: pytest.MonkeyPatch) -
 def test_cli_plan_solver(capsys: pytest.CaptureFixture[str], default_store_path: Path) -> None:
     store = str(default_store_path)
     summary: dict[str, dict[str, float]] = {}
+    chosen: dict[str, set[str]] = {}
     for name in ("scip", "highs"):
         r = run_cli(capsys, "plan", str(EXAMPLE), "--runs", "40", "--solver", name,
                     "--store", store, "--format", "json")  # fmt: skip
@@ -107,10 +108,12 @@ def test_cli_plan_solver(capsys: pytest.CaptureFixture[str], default_store_path:
         assert payload["meta"]["solver"].lower().startswith(name)
         assert any(row["chosen"] for row in payload["data"])  # a real choice
         summary[name] = payload["meta"]["summary"]
-    # The example (CVaR95, 40 runs) has alternative optima: SCIP and HiGHS may back
-    # different projects with the same value, so compare the values, not the project sets.
-    for key in ("cvar95_after_t", "expected_shortfall_after_t"):
+        chosen[name] = {row["project_id"] for row in payload["data"] if row["chosen"]}
+    # The example (CVaR95, 40 runs) has alternative optima (several projects cover the same
+    # need); the second solve funds the cheapest of them, so both solvers agree
+    for key in ("cvar95_after_t", "expected_shortfall_after_t", "public_cost_usd"):
         assert summary["scip"][key] == pytest.approx(summary["highs"][key], rel=1e-6, abs=1e-9)
+    assert chosen["scip"] == chosen["highs"]
     assert summary["scip"]["public_cost_usd"] <= 2e9
     r = run_cli(capsys, "plan", str(EXAMPLE), "--runs", "40", "--solver", "nope",
                 "--store", store)  # fmt: skip
@@ -122,3 +125,44 @@ def test_scip_result_arrays_are_well_formed() -> None:
     r = optimise(COST, CAP, START, NEED, 0.0, solver="scip")
     assert r.chosen == ()
     assert np.all(r.instrument == -1)
+
+
+@pytest.mark.parametrize("solver", ["highs", "scip"])
+@pytest.mark.parametrize("costs", [(5.0, 3.0, 4.0), (3.0, 5.0, 4.0), (4.0, 5.0, 3.0)])
+def test_equal_optima_pick_the_cheapest_portfolio(
+    solver: str, costs: tuple[float, float, float]
+) -> None:
+    # one scenario, one year, 10 t of need; each of three projects alone covers it all:
+    # every single project is an optimum (shortfall 0) — the cheapest is the one to fund,
+    # and funding two would waste money (without the second solve HiGHS and SCIP each
+    # returned a dearer optimum for one of these orders)
+    cost = np.array(costs)[:, None]
+    cap = np.array([10.0, 10.0, 10.0])
+    start = np.array([[0, 0, 0]])  # (S, P): every project produces from year 0
+    need = np.array([[10.0]])
+    cheapest = int(np.argmin(costs))
+    for objective in ("expected", "cvar"):
+        r = optimise(cost, cap, start, need, 10.0, objective=objective, solver=solver)  # type: ignore[arg-type]
+        assert r.objective_value == pytest.approx(0.0, abs=1e-9)
+        assert r.chosen == (cheapest,)
+        assert r.public_cost_usd == pytest.approx(min(costs))
+    # without the tie-break the optimum is as good but may cost more; never less
+    plain = optimise(cost, cap, start, need, 10.0, solver=solver, cheapest=False)  # type: ignore[arg-type]
+    assert plain.objective_value == pytest.approx(0.0, abs=1e-9)
+    assert plain.public_cost_usd >= min(costs) - 1e-9
+
+
+def test_the_cheapest_search_is_skipped_after_a_slow_first_solve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import minsec.finance.portfolio as portfolio
+
+    monkeypatch.setattr(portfolio, "CHEAPEST_AFTER_S", 0.0)  # every first solve is "slow"
+    cost = np.array([[4.0], [5.0], [3.0]])
+    cap = np.array([10.0, 10.0, 10.0])
+    start = np.array([[0, 0, 0]])
+    need = np.array([[10.0]])
+    r = optimise(cost, cap, start, need, 10.0)
+    plain = optimise(cost, cap, start, need, 10.0, cheapest=False)
+    assert r.chosen == plain.chosen and "cheapest" not in r.highs_seconds
+    assert any("no search for a cheaper portfolio" in n for n in r.notes)

@@ -67,7 +67,7 @@ O(1); tolerances 1e-9 and a MIP relative gap ``mip_rel_gap`` (default 1e-9).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -420,6 +420,44 @@ def _csc(
     return start, r.astype(np.int32), v.astype(np.float64)
 
 
+CHEAPEST_AFTER_S = 5.0
+"""The cheapest-among-optima solve runs when the first solve took less than this (s)."""
+CHEAPEST_LIMIT_S = 10.0
+"""Time limit (s) of the cheapest-among-optima solve."""
+
+
+def _cheapest_model(model: _Model, optimum: float, rel_tol: float) -> _Model:
+    """The model restricted to (near-)optimal solutions, minimising public cost instead.
+
+    Adds the row ``cost · x ≤ optimum + rel_tol · max(|optimum|, 1)`` and makes the budget
+    row's coefficients (each option's public cost) the objective: among portfolios as good
+    as the optimum, the cheapest.
+    """
+    n_cols = model.n_cols
+    cols = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(model.start))
+    in_budget = model.index == model.budget_row
+    public = np.zeros(n_cols)
+    public[cols[in_budget]] = model.value[in_budget]
+    on = np.flatnonzero(model.cost != 0.0)
+    start, index, value = _csc(
+        [model.index.astype(np.int64), np.full(on.size, model.n_rows, dtype=np.int64)],
+        [cols, on.astype(np.int64)],
+        [model.value, model.cost[on]],
+        n_cols,
+    )
+    bound = optimum + rel_tol * max(abs(optimum), 1.0)
+    return replace(
+        model,
+        start=start,
+        index=index,
+        value=value,
+        n_rows=model.n_rows + 1,
+        cost=public,
+        row_lower=np.append(model.row_lower, -np.inf),
+        row_upper=np.append(model.row_upper, bound),
+    )
+
+
 def _build(
     pair_cost: FloatArray,  # (J,) scaled
     pair_project: IntArray,  # (J,)
@@ -725,8 +763,12 @@ def solve(
     time_limit: float | None = None,
     buckets: int | None = None,
     solver: Solver = "highs",
+    cheapest: bool = True,
 ) -> Portfolio:
     """Choose projects and one instrument each within the budgets (the general model).
+
+    ``cheapest``: after the optimum, a second solve picks the least public cost among the
+    portfolios that reach it (within the gap); off, the solver's first optimum is kept.
 
     ``buckets`` reduces the scenarios before solving (None = solve all of them; see the
     module doc). ``solver`` chooses the portfolio: ``"highs"`` (default) or ``"scip"``
@@ -836,7 +878,37 @@ def solve(
             values, solver_status, limited = _solve_scip(model, binary, mip_rel_gap, time_limit)
         else:
             values, duals, solver_status, limited = _solve(model, binary, mip_rel_gap, time_limit)
-        highs_seconds["mip" if binary else "lp"] = time.perf_counter() - t0
+        first = time.perf_counter() - t0
+        highs_seconds["mip" if binary else "lp"] = first
+        if cheapest and not limited and objective != "tonnes_per_dollar":
+            # among portfolios as good as the optimum (equal optima are common: several
+            # projects can cover the same need), the one with the least public cost: a
+            # second solve, run when the first was quick (< 5 s) and given at most 10 s; its
+            # portfolio is kept only when solved to the end and cheaper
+            if first < CHEAPEST_AFTER_S:
+                t0 = time.perf_counter()
+                tie = _cheapest_model(model, float(model.cost @ values), max(mip_rel_gap, 1e-9))
+                tie_gap = max(mip_rel_gap, 1e-6)
+                tie_limit = min(CHEAPEST_LIMIT_S, time_limit or CHEAPEST_LIMIT_S)
+                if solver == "scip":
+                    tied, _, tie_limited = _solve_scip(tie, binary, tie_gap, tie_limit)
+                else:
+                    tied, _, _, tie_limited = _solve(tie, binary, tie_gap, tie_limit)
+                if not tie_limited and float(tie.cost @ tied) < float(tie.cost @ values):
+                    values = tied
+                highs_seconds["cheapest"] = time.perf_counter() - t0
+                if tie_limited:
+                    notes.append(
+                        "the search for the cheapest among equally good portfolios hit its "
+                        f"{tie_limit:g} s limit: the first optimum is kept (it may cost more "
+                        "than an equally good one)"
+                    )
+            else:
+                notes.append(
+                    f"the first solve took {first:.0f} s, so no search for a cheaper portfolio "
+                    "among equally good ones was made (it runs when the first takes < "
+                    f"{CHEAPEST_AFTER_S:g} s; fewer buckets or scenarios make it quicker)"
+                )
         status = "time limit" if limited else "optimal"
         if binary or solver == "scip":
             t0 = time.perf_counter()
@@ -914,6 +986,7 @@ def optimise(
     mip_rel_gap: float = 1e-9,
     time_limit: float | None = None,
     solver: Solver = "highs",
+    cheapest: bool = True,
 ) -> Portfolio:
     """One mineral, one partner, full output from each project's start year.
 
@@ -946,6 +1019,9 @@ def optimise(
     solver:
         ``"highs"`` (default) or ``"scip"`` (through ``pyscipopt``) for the MIP (or LP);
         the budget dual always comes from an LP solved by HiGHS.
+    cheapest:
+        Among portfolios that reach the optimum, fund the one with the least public cost
+        (a second solve; default). Off: the solver's first optimum.
     """
     cost = np.asarray(cost_usd, dtype=np.float64)
     if cost.ndim == 1:
@@ -992,6 +1068,7 @@ def optimise(
         mip_rel_gap=mip_rel_gap,
         time_limit=time_limit,
         solver=solver,
+        cheapest=cheapest,
     )
 
 
