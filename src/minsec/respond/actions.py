@@ -40,7 +40,7 @@ from minsec.respond.common import (
     day,
     dumps,
     insert_row,
-    iso,
+    json_ready,
     new_id,
     parties,
     require_analyst,
@@ -216,25 +216,7 @@ class Action:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {
-            "id": self.id,
-            "incident_id": self.incident_id,
-            "kind": self.kind,
-            "title": self.title,
-            "detail": self.detail,
-            "params": self.params,
-            "owner_party": self.owner_party,
-            "assignee": self.assignee,
-            "due_date": iso(self.due_date),
-            "status": self.status,
-            "private": self.private,
-            "shared_with": list(self.shared_with),
-            "version": self.version,
-            "created_at": self.created_at.isoformat(),
-            "created_by": self.created_by,
-            "updated_at": self.updated_at.isoformat(),
-            "updated_by": self.updated_by,
-        }
+        return json_ready(self)
 
 
 class Actions(PartyRecords[Action]):

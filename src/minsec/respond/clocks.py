@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from minsec.errors import InputError
 from minsec.respond.actions import FINISHED, KIND_LABELS
-from minsec.respond.common import day, iso, new_id, require_analyst, text
+from minsec.respond.common import day, json_ready, new_id, require_analyst, text
 from minsec.state.errors import ConflictError, NotFoundError
 from minsec.state.principal import Principal, now
 
@@ -81,17 +81,7 @@ class Clock:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "title": self.title,
-            "due_date": self.due_date.isoformat(),
-            "state": self.state,
-            "days_left": self.days_left,
-            "incident_id": self.incident_id,
-            "owner_party": self.owner_party,
-            "met_at": iso(self.met_at),
-        }
+        return json_ready(self)
 
 
 def _clock(

@@ -11,6 +11,7 @@ A private record that is not visible is "not found", whether or not it exists.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import secrets
@@ -83,6 +84,25 @@ def day(value: Any, field: str) -> dt.date | None:
 def iso(value: dt.date | dt.datetime | None) -> str | None:
     """ISO text or None."""
     return None if value is None else value.isoformat()
+
+
+def json_ready(record: Any) -> dict[str, Any]:
+    """A record dataclass's fields, in order, as JSON-ready values.
+
+    Dates and date-times become ISO text, tuples lists (of copied dicts where they hold
+    dicts), dicts copies; everything else as it is.
+    """
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dt.date | dt.datetime):
+            return value.isoformat()
+        if isinstance(value, tuple | list):
+            return [dict(v) if isinstance(v, dict) else v for v in value]
+        if isinstance(value, dict):
+            return dict(value)
+        return value
+
+    return {f.name: plain(getattr(record, f.name)) for f in dataclasses.fields(record)}
 
 
 def text(value: Any, field: str, *, max_length: int, required: bool = False) -> str | None:

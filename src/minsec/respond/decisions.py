@@ -22,7 +22,7 @@ from minsec.respond.common import (
     day,
     dumps,
     insert_row,
-    iso,
+    json_ready,
     new_id,
     parties,
     require_analyst,
@@ -56,21 +56,7 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {
-            "id": self.id,
-            "incident_id": self.incident_id,
-            "summary": self.summary,
-            "rationale": self.rationale,
-            "decided_by": self.decided_by,
-            "decided_on": iso(self.decided_on),
-            "party": self.party,
-            "private": self.private,
-            "shared_with": list(self.shared_with),
-            "action_ids": list(self.action_ids),
-            "supersedes": self.supersedes,
-            "recorded_at": self.recorded_at.isoformat(),
-            "recorded_by": self.recorded_by,
-        }
+        return json_ready(self)
 
 
 class Decisions(PartyRecords[Decision]):

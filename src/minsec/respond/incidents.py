@@ -49,6 +49,7 @@ from minsec.respond.common import (
     dumps,
     insert_row,
     iso,
+    json_ready,
     lock_incident,
     new_id,
     parties,
@@ -130,38 +131,7 @@ class Incident:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "origin": self.origin,
-            "exporter": self.exporter,
-            "commodities": list(self.commodities),
-            "measure": self.measure,
-            "fraction": self.fraction,
-            "targets": None if self.targets is None else list(self.targets),
-            "effective_date": iso(self.effective_date),
-            "duration_months": self.duration_months,
-            "source_url": self.source_url,
-            "scenario_name": self.scenario_name,
-            "scenario": self.scenario,
-            "baseline_year": self.baseline_year,
-            "partners": list(self.partners),
-            "responses": [dict(r) for r in self.responses],
-            "parameters": dict(self.parameters),
-            "status": self.status,
-            "owner_party": self.owner_party,
-            "note": self.note,
-            "due_date": iso(self.due_date),
-            "version": self.version,
-            "created_at": self.created_at.isoformat(),
-            "created_by": self.created_by,
-            "updated_at": self.updated_at.isoformat(),
-            "updated_by": self.updated_by,
-            "closed_at": iso(self.closed_at),
-            "closed_by": self.closed_by,
-            "close_reason": self.close_reason,
-        }
+        return json_ready(self)
 
 
 @dataclass(frozen=True)
@@ -184,21 +154,7 @@ class Assessment:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {
-            "id": self.id,
-            "incident_id": self.incident_id,
-            "seq": self.seq,
-            "assessed_at": self.assessed_at.isoformat(),
-            "assessed_by": self.assessed_by,
-            "reason": self.reason,
-            "baseline_year": self.baseline_year,
-            "parameters": self.parameters,
-            "data_checksum": self.data_checksum,
-            "scenarios": self.scenarios,
-            "impact": self.impact,
-            "response": self.response,
-            "notes": self.notes,
-        }
+        return json_ready(self)
 
 
 _COLUMNS = (
@@ -270,7 +226,7 @@ def list_frame(rows: Sequence[Listed], columns: Sequence[str], *, flat: bool) ->
     joined with ``;``, stale reasons with ``; ``. Cells stay Python objects, so a missing
     ``assessment_seq`` or ``assessment_stale`` is null, not NaN.
     """
-    records = [{k: r.as_dict()[k] for k in columns} for r in rows]
+    records = [{k: d[k] for k in columns} for d in (r.as_dict() for r in rows)]
     frame = pd.DataFrame(records, columns=list(columns), dtype=object)
     if flat:
         for col, sep in (("commodities", ";"), ("partners", ";"), ("stale_reasons", "; ")):

@@ -22,6 +22,7 @@ from minsec.respond.common import (
     bump_version,
     closed_error,
     insert_row,
+    json_ready,
     lock_incident,
     new_id,
     parties,
@@ -57,18 +58,7 @@ class Note:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {
-            "id": self.id,
-            "incident_id": self.incident_id,
-            "party": self.party,
-            "text": self.text,
-            "shared_with": list(self.shared_with),
-            "version": self.version,
-            "created_at": self.created_at.isoformat(),
-            "created_by": self.created_by,
-            "updated_at": self.updated_at.isoformat(),
-            "updated_by": self.updated_by,
-        }
+        return json_ready(self)
 
 
 class Notes(PartyRecords[Note]):
