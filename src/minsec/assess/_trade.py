@@ -60,18 +60,25 @@ def load_flows(
     Columns ``commodity, year, exporter, importer, value_kusd, quantity_t, content_t,
     value_no_qty_kusd`` (content = tonnes × HS content factor, only meaningful where every
     code of the basket has one).
+
+    Sums run in HS-code order and rows come sorted: DuckDB's parallel aggregation would
+    otherwise add floating-point partial sums in a thread-dependent order, and results
+    computed from the flows (baselines, Monte Carlo) would differ in their last bits
+    from one run to the next.
     """
     years = sorted(set(years))
     store.con.register("_basket", basket)
     try:
         flows = store.query(
             "SELECT b.commodity, t.year, t.exporter, t.importer, "
-            "sum(t.value_kusd) AS value_kusd, sum(coalesce(t.quantity_t, 0)) AS quantity_t, "
-            "sum(t.quantity_t * b.hs_content) AS content_t, "
-            "sum(CASE WHEN t.quantity_t IS NULL THEN t.value_kusd ELSE 0 END) AS value_no_qty_kusd "
+            "sum(t.value_kusd ORDER BY t.hs6) AS value_kusd, "
+            "sum(coalesce(t.quantity_t, 0) ORDER BY t.hs6) AS quantity_t, "
+            "sum(t.quantity_t * b.hs_content ORDER BY t.hs6) AS content_t, "
+            "sum(CASE WHEN t.quantity_t IS NULL THEN t.value_kusd ELSE 0 END ORDER BY t.hs6) "
+            "AS value_no_qty_kusd "
             "FROM trade t JOIN _basket b ON t.hs6 = b.hs6 "
             "WHERE t.source = ? AND t.year BETWEEN ? AND ? AND list_contains(?, t.year) "
-            "GROUP BY ALL",
+            "GROUP BY ALL ORDER BY ALL",
             [source, years[0], years[-1], years],
         )
     finally:

@@ -100,9 +100,10 @@ def _production(
     store: Store, commodity_ids: list[str], years: list[int], source: str
 ) -> pd.DataFrame:
     prod = store.query(
-        "SELECT commodity, country, year, sum(quantity) AS quantity, any_value(unit) AS unit "
+        "SELECT commodity, country, year, sum(quantity ORDER BY quantity) AS quantity, "
+        "min(unit) AS unit "
         "FROM production WHERE source = ? AND year BETWEEN ? AND ? "
-        "AND country NOT IN ('WORLD', 'OTHER') GROUP BY ALL",
+        "AND country NOT IN ('WORLD', 'OTHER') GROUP BY ALL ORDER BY ALL",
         [source, min(years), max(years)],
     )
     prod = prod[prod["commodity"].isin(commodity_ids)]
