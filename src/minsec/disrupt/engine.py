@@ -104,10 +104,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from . import _kernels
 from .model import Baseline, BoolArray, FloatArray, Outcome, Parameters, Responses, Shocks
 
 MONTHS_PER_YEAR = 12.0
-_NEWTON_ITERATIONS = 200
 
 
 # -- set-up ----------------------------------------------------------------------------------
@@ -220,26 +220,16 @@ def _passthrough_cached(baseline: Baseline) -> Passthrough:
 
 
 def _spread_restricted(
-    pt: Passthrough,
-    loss0: FloatArray,
-    active: BoolArray,
-    matrix: FloatArray,
-    weights: FloatArray | None = None,
-    spread_matrix: FloatArray | None = None,
-    spread_loss0: FloatArray | None = None,
+    pt: Passthrough, loss0: FloatArray, active: BoolArray, delta: FloatArray
 ) -> FloatArray:
-    """``L = L0 (I − W + Δ)^{-1}`` where Δ has non-zero rows only for ``active`` countries.
+    """``L = L0 (I − W + Δ)^{-1}`` where Δ ``(R, n, n)`` has non-zero rows only where ``active``.
 
-    Δ is ``matrix`` ``(R, n, n)``, or ``weights[:, :, None] * matrix`` with ``matrix``
-    ``(n, n)`` and ``weights`` ``(R, n)``. Woodbury on the cached ``(I − W)^{-1}``: with
-    Y = L0 (I − W)^{-1} and, per run, the s active rows V of Δ, Z = V (I − W)^{-1}:
-    ``L = Y − Y_S (I + Z_S)^{-1} Z`` (S = the active columns). Runs with fewer active rows
-    are padded with zero rows, which leave the result unchanged. With ``weights``,
-    ``spread_matrix`` may give ``matrix (I − W)^{-1}`` (computed once per call of
-    :func:`propagate`): Z is then a weighted gather of its rows instead of a product;
-    ``spread_loss0`` may give Y when the caller has it.
+    Woodbury on the cached ``(I − W)^{-1}``: with Y = L0 (I − W)^{-1} and, per run, the s
+    active rows V of Δ, Z = V (I − W)^{-1}: ``L = Y − Y_S (I + Z_S)^{-1} Z`` (S = the active
+    columns). Runs with fewer active rows are padded with zero rows, which leave the result
+    unchanged.
     """
-    y = pt.spread(loss0) if spread_loss0 is None else spread_loss0
+    y = pt.spread(loss0)
     nz_r, nz_c = np.nonzero(active)  # by run, then column
     if not len(nz_r):
         return y
@@ -255,25 +245,7 @@ def _spread_restricted(
     valid[nz_r, pos] = True
     rr = np.arange(runs)[:, None]
     y_s = y[rr, idx]
-    if weights is not None and spread_matrix is not None:
-        # Z_i = w_i · spread_matrix[idx_i]: only its (s, s) block is gathered, and
-        # Σ_i coef_i Z_i = C @ spread_matrix with C holding coef_i w_i at column idx_i
-        wv = weights[rr, idx] * valid
-        if s == 1:
-            coef = y_s / (1.0 + wv * spread_matrix[idx[:, 0], idx[:, 0]][:, None])
-        else:
-            z_s = wv[:, :, None] * spread_matrix[idx[:, :, None], idx[:, None, :]]
-            m = np.eye(s)[None, :, :] + z_s
-            coef = np.asarray(np.linalg.solve(np.swapaxes(m, 1, 2), y_s[:, :, None])[:, :, 0])
-        cols = np.flatnonzero(np.bincount(nz_c, minlength=n))
-        at = np.zeros(n, dtype=np.intp)
-        at[cols] = np.arange(len(cols))
-        comb = np.zeros((runs, len(cols)))
-        comb[nz_r, at[nz_c]] = (coef * wv)[nz_r, pos]
-        spread_out: FloatArray = y - comb @ spread_matrix[cols]
-        return spread_out
-    rows = matrix[rr, idx] if weights is None else weights[rr, idx][:, :, None] * matrix[idx]
-    v = rows * valid[:, :, None]
+    v = delta[rr, idx] * valid[:, :, None]
     z = pt.spread(v.reshape(runs * s, n)).reshape(runs, s, n)
     if s == 1:
         coef = y_s / (1.0 + z[:, 0, :][rr, idx])
@@ -327,135 +299,6 @@ def _activity(month: int, start: FloatArray, end: FloatArray) -> FloatArray:
         np.minimum(month + 1.0, end) - np.maximum(float(month), start), 0.0, 1.0
     )
     return out
-
-
-# -- the price -------------------------------------------------------------------------------
-
-
-def _clear_price(
-    demand: FloatArray,
-    supply: FloatArray,
-    spot: FloatArray,
-    production: FloatArray,
-    spare_cap: FloatArray,
-    eps_d: FloatArray,
-    eps_s: FloatArray,
-    x_max: FloatArray,
-) -> FloatArray:
-    """Log price index x = ln p per run (see step 6 of the module docstring).
-
-    With ``u_j(p) = D̃_j p^{ε_d} − S'_j`` (buyer j's excess demand at price index p) and
-    θ_j the spot share of buyer j (0 for a buyer under an event of its own), the clearing
-    function is
-
-        F = Σ_j [max(u_j, 0) − θ_j max(−u_j, 0)] − Σ_i min(K_i, P_i (p^{ε_s} − 1))
-          = Σ_j θ_j u_j + Σ_j (1 − θ_j) max(u_j, 0) − Σ_i min(K_i, P_i (p^{ε_s} − 1)).
-
-    It is solved in ``y = p^{ε_d}`` (the share of demand left at price p), in which every
-    demand term is linear: ``u_j = D̃_j y − S'_j``, ``p^{ε_s} = y^{ε_s/ε_d}``. F is
-    continuous and increasing in y; p = 1 is y = 1 and the price cap is ``y_min =
-    p_max^{ε_d}``. Newton's method from y = 1, for all runs at once and on every buyer
-    (no sorting): between two kinks (a buyer that stops being short, a producer that
-    reaches its capacity) the demand side is exactly linear, so a step lands on the root
-    unless a kink or the curvature of the supply response intervenes. Each run keeps a
-    bracket (F > 0 above, F ≤ 0 below); a step that would leave it evaluates the cap
-    (first time) or bisects. Runs leave as they converge (a step below 4 ulp, or a
-    bracket that narrow); typically 3 evaluations. The result is 0 where F(1) ≤ 0 and
-    ``x_max`` where F(y_min) > 0. Buyers are the columns of ``demand``/``supply``/
-    ``spot``, sellers those of ``production``/``spare_cap`` (the caller passes only the
-    columns that can be short or respond). Call inside ``np.errstate(divide="ignore",
-    invalid="ignore", over="ignore")``.
-    """
-    runs = demand.shape[0]
-    x = np.zeros(runs)
-    u0 = demand - supply  # excess demand at p = 1
-    short = u0 > 0
-    rows = np.flatnonzero(short.any(axis=1))
-    if not len(rows):
-        return x
-    if len(rows) < runs:
-        demand, supply, spot, u0 = (v[rows] for v in (demand, supply, spot, u0))
-        short, spare_cap = short[rows], spare_cap[rows]
-    # the max-term involves only buyers short at p = 1 (u_j falls as p rises); masks are
-    # applied by multiplication (np.where with a scalar is several times slower)
-    keep = 1.0 - spot
-    keep *= short
-    wa = keep * demand
-    ws = keep * supply
-    # row sums as products with ones and row dots by vecdot: faster than .sum(axis=1) and
-    # einsum on these shapes, and with less overhead for a single run
-    ones_b = np.ones(wa.shape[1])
-    ones_s = np.ones(spare_cap.shape[1])
-    lin_a = np.vecdot(spot, demand)
-    lin_s = np.vecdot(spot, supply)
-    f1 = lin_a - lin_s + np.vecdot(keep, u0)  # F at p = 1
-    clear = f1 > 0
-    if not clear.any():
-        return x
-    if not clear.all():
-        wa, ws, spare_cap = wa[clear], ws[clear], spare_cap[clear]
-        rows, lin_a, lin_s, f1 = rows[clear], lin_a[clear], lin_s[clear], f1[clear]
-    cap = spare_cap
-    prod = production[None, :]
-    has_sellers = cap.shape[1] > 0
-    r = len(rows)
-    ed = eps_d[rows]
-    gam = eps_s[rows] / ed  # p^ε_s = y^γ, γ ≤ 0
-    y_min = np.exp(ed * x_max[rows])
-    # bracket: F(up) > 0 (with its F and F'), F(dn) ≤ 0 once dn_known (dn = y_min before)
-    up, f_up = np.ones(r), f1
-    df_up = lin_a + wa @ ones_b
-    if has_sellers:  # spare output grows at −P γ where K > 0
-        df_up = df_up - ((cap > 0) @ production) * gam
-    dn = y_min.copy()
-    dn_known = np.zeros(r, dtype=bool)
-    base, f_b, df_b = up, f_up, df_up  # the point evaluated last
-    result = np.empty(r)  # y of each run (NaN: capped)
-    where = np.arange(r)  # position of each iterating run in ``result``
-    finished = np.zeros(r, dtype=bool)  # runs whose result was set by the last evaluation
-    for _ in range(_NEWTON_ITERATIONS):
-        nxt = base - f_b / df_b
-        small = ~finished & ~(np.abs(nxt - base) > 4e-16 * base)  # (also NaN steps)
-        result[where[small]] = base[small]
-        go = ~(finished | small)
-        if not go.all():
-            if not go.any():
-                break
-            where, nxt = where[go], nxt[go]
-            up, f_up, df_up, dn, dn_known = (v[go] for v in (up, f_up, df_up, dn, dn_known))
-            ed, gam, y_min, lin_a, lin_s = (v[go] for v in (ed, gam, y_min, lin_a, lin_s))
-            wa, ws, cap = wa[go], ws[go], cap[go]
-        inside = (nxt > dn) & (nxt < up)
-        first_cap = ~inside & (nxt <= dn) & ~dn_known  # is the price capped?
-        nxt = np.where(inside, nxt, np.where(first_cap, dn, 0.5 * (up + dn)))
-        g = wa * nxt[:, None]
-        g -= ws
-        np.maximum(g, 0.0, out=g)
-        f = lin_a * nxt - lin_s + g @ ones_b
-        np.greater(g, 0.0, out=g, casting="unsafe")  # 1 where still short
-        df = lin_a + np.vecdot(wa, g)
-        if has_sellers:
-            pe = np.exp(gam * np.log(nxt))
-            made = prod * (pe - 1.0)[:, None]
-            free = made < cap
-            f -= np.minimum(made, cap) @ ones_s
-            df -= (free @ production) * gam * pe / nxt
-        pos = f > 0
-        up = np.where(pos, nxt, up)
-        f_up = np.where(pos, f, f_up)
-        df_up = np.where(pos, df, df_up)
-        dn = np.where(pos, dn, nxt)
-        dn_known |= ~pos
-        base, f_b, df_b = nxt, f, df
-        capped = pos & (nxt <= y_min)  # F(y_min) > 0
-        finished = capped | (~pos & (f == 0)) | (dn_known & (up - dn <= 4e-16 * up))
-        result[where[finished]] = np.where(capped[finished], np.nan, dn[finished])
-    else:  # pragma: no cover - the iteration converges long before
-        result[where[~finished]] = dn[~finished]
-    x[rows] = np.where(
-        np.isnan(result), x_max[rows], np.clip(np.log(result) / eps_d[rows], 0.0, x_max[rows])
-    )
-    return x
 
 
 # -- the engine ------------------------------------------------------------------------------
@@ -590,8 +433,8 @@ def propagate(
     sharing = bool(bloc.any())
     stocks = bool((stock > 0).any() and (rate > 0).any())
     restrain = bool((restraint > 0).any())
+    flags = np.array([restrain, stocks, sharing])
     zeros = np.zeros((runs, n))
-    D0_runs = np.broadcast_to(D0, (runs, n))
 
     shape = (runs, months, n)
     # per month, or (totals) this month's values and their sums over the months so far
@@ -622,10 +465,13 @@ def propagate(
 
     # events as flat lists per layer: activity only matters where there is an event
     ev_at = [np.nonzero(ev) for ev in has_event]
+    # the first layer's events by run (CSR: run q's columns are ev_col[ev_ptr[q]:ev_ptr[q+1]])
+    ev_ptr = np.searchsorted(ev_at[0][0], np.arange(runs + 1))
+    ev_col = np.ascontiguousarray(ev_at[0][1])
+    # work arrays, reused every month (the kernels write the rows they use whole)
+    work = np.empty((10 if single else 6, runs, n))
     ev_start = [st[at] for st, at in zip(start, ev_at, strict=True)]
     ev_end = [en[at] for en, at in zip(end, ev_at, strict=True)]
-    restricting_cols = np.flatnonzero(restricting.any(axis=0))
-    ones_n = np.ones(n)
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         previous: tuple[list[FloatArray], FloatArray, FloatArray] | None = None
@@ -637,11 +483,6 @@ def propagate(
                 if stocks:
                     release_out[:, 0] += cur_release
             act_ev = [_activity(m, s, e) for s, e in zip(ev_start, ev_end, strict=True)]
-            act = []
-            for at, a_ev in zip(ev_at, act_ev, strict=True):
-                a = np.zeros((runs, n))
-                a[at] = a_ev
-                act.append(a)
             ramp = np.where(
                 ramp_months > 0,
                 np.clip((m + 1.0 - t0) / np.where(ramp_months > 0, ramp_months, 1.0), 0.0, 1.0),
@@ -704,55 +545,65 @@ def propagate(
                 if not len(sel):
                     continue
             nr = runs if detail else int(todo.sum())
-            act_r = [a[sel] for a in act]
-            ev_r = [ev[sel] for ev in has_event]
-            phi_r = [ph[sel] for ph in phi]
-            out_f_r = [o[sel] for o in out_f] if outages else []
+            rows = np.arange(runs) if detail else np.asarray(sel)
             lam_r, ramp_r, t0_r = lam[sel], ramp[sel], t0[sel]
             stock_r = stock[sel] if stocks or detail else stock
             eps_d_r, eps_s_r, x_max_r, theta_r = eps_d[sel], eps_s[sel], x_max[sel], theta[sel]
-            zeros_r, D0_r = zeros[:nr], D0_runs[:nr]  # read-only
-            # 1. events
+            zeros_r = zeros[:nr]  # read-only
+            # 1-2. events and the leakage / diversion share s_k = λ min(1, V_k / gross_k)
+            active = np.empty(nr, dtype=bool)
+            eligible = np.empty((nr, n), dtype=bool)
+            loss, made, got, given, demand_p, *rest = work[:, :nr]
             if single:
-                oa = out_f_r[0] * act_r[0] if outages else zeros_r
-                u = phi_r[0] * act_r[0]  # Φ_kj = u_k t_kj
+                u, g, gross, share, outage = rest
+                _kernels.events(
+                    m, rows, ev_ptr, ev_col, phi[0], out_f[0], start[0], end[0], row_tt, room,
+                    lam[:, 0], P, u, g, gross, share, outage, eligible, active,
+                )  # fmt: skip
                 direct = u @ TT if detail else zeros_r  # only reported
-                gross = u * row_tt
             else:
+                active[:] = False
+                eligible[:] = True
+                act_r = []
+                for at, a_ev in zip(ev_at, act_ev, strict=True):
+                    a = np.zeros((runs, n))
+                    a[at] = a_ev
+                    act_r.append(a[sel])
+                for ev, a in zip(has_event, act_r, strict=True):
+                    on = ev[sel] & (a > 0)
+                    active |= on.any(axis=1)
+                    eligible &= ~on
                 oa = zeros_r
                 if outages:
                     keep = np.ones((nr, n))
-                    for o, a in zip(out_f_r, act_r, strict=True):
-                        keep *= 1.0 - o * a
+                    for o, a in zip(out_f, act_r, strict=True):
+                        keep *= 1.0 - o[sel] * a
                     oa = 1.0 - keep
                 flow_keep = np.ones((nr, n, n))
-                for ph, a, t in zip(phi_r, act_r, tgt, strict=True):
-                    flow_keep *= 1.0 - (ph * a)[:, :, None] * t[None, :, :]
+                for ph, a, t in zip(phi, act_r, tgt, strict=True):
+                    flow_keep *= 1.0 - (ph[sel] * a)[:, :, None] * t[None, :, :]
                 phi_full = 1.0 - flow_keep  # Φ_kj
                 phi_t = phi_full * T[None, :, :]
                 direct = phi_t.sum(axis=1)
                 gross = phi_t.sum(axis=2)
-            outage = oa * P if outages else zeros_r
-            # 2. leakage / diversion share
-            # s_k = λ min(1, V_k / gross_k), 0 where nothing is withheld (masks by
-            # multiplication: np.where with a scalar is several times slower)
-            share = np.minimum(1.0, room / np.maximum(gross, np.finfo(float).tiny))
-            share *= lam_r
-            share *= gross > 0
+                outage = oa * P if outages else zeros_r
+                # (masks by multiplication: np.where with a scalar is several times slower)
+                share = np.minimum(1.0, room / np.maximum(gross, np.finfo(float).tiny))
+                share *= lam_r
+                share *= gross > 0
             # 3. losses along the network: L = L0 (I − W + W∘ψ)^{-1}
             if single:
-                g = u * (1.0 - share)
-                # Y = (g TT + outage)(I − W)^{-1} = g [TT (I − W)^{-1}] + outage (I − W)^{-1}
-                cols = restricting_cols
-                y0 = g[:, cols] @ tt_spread[cols]  # cols: exporters restricting in the batch
-                if outages and outage.any():
-                    y0 += pt.spread(outage)
-                loss = _spread_restricted(pt, zeros_r, (g > 0) & has_wt, wt, g, wt_spread, y0)
+                # L = (g TT + outage)(I − W + Δ)^{-1}, Woodbury per run (compiled)
+                with_outage = bool(outages and outage.any())
+                _kernels.spread_targeted(
+                    g, tt_spread, has_wt, wt_spread,
+                    pt.spread(outage) if with_outage else zeros_r, with_outage, loss,
+                )  # fmt: skip
             else:
                 psi = phi_full * (1.0 - share)[:, :, None]  # ψ_kj
                 loss0 = (psi * T[None, :, :]).sum(axis=1) + outage
                 delta = W[None, :, :] * psi
-                loss = _spread_restricted(pt, loss0, np.asarray((delta > 0).any(axis=2)), delta)
+                loss[:] = _spread_restricted(pt, loss0, np.asarray((delta > 0).any(axis=2)), delta)
             if detail:  # flows that are only reported
                 frac = np.minimum(loss * inv_den, 1.0)  # λ_k: share of k's outflows lost
                 kept = 1.0 - frac
@@ -761,85 +612,49 @@ def propagate(
                     diverted = (share * u * kept) @ TT
                 else:
                     diverted = np.einsum("rk,rkj->rj", share * kept, phi_t)
-            ell = c * loss
-            S = np.maximum(D0 - ell, 0.0)  # = D0 − (ℓ − excess): ℓ above D0 is not consumption
-            excess = np.maximum(ell - D0, 0.0) if detail else zeros_r
-            # 4. demand restraint while an event of the run is active
-            active = np.zeros(nr, dtype=bool)
-            eligible = np.ones((nr, n), dtype=bool)
-            for ev, a in zip(ev_r, act_r, strict=True):
-                on = ev & (a > 0)
-                active |= on.any(axis=1)
-                eligible &= ~on
-            demand = D0 * (1.0 - restraint * active[:, None]) if restrain else D0_r
-            # 5. stockpiles
+            excess = np.maximum(c * loss - D0, 0.0) if detail else zeros_r
+            # 3 (supply at baseline prices) and 4-7: restraint, stockpile draws, the price
+            # and the allocation of spare output and resales, run by run (compiled)
+            draw = np.empty((nr, n)) if stocks else zeros_r
+            received = np.empty((nr, n)) if stocks else zeros_r
+            x = np.empty(nr)
             if stocks:
-                need = np.maximum(demand - S, 0.0)
-                cap = np.minimum(rate, stock_r)
-                draw = np.minimum(cap, need)
-                received = draw
-                if sharing:
-                    need_b = np.where(bloc, need, 0.0).sum(axis=1)
-                    cap_b = np.where(bloc, cap, 0.0).sum(axis=1)
-                    total = np.minimum(need_b, cap_b)
-                    f_cap = np.where(cap_b > 0, total / cap_b, 0.0)
-                    f_need = np.where(need_b > 0, total / need_b, 0.0)
-                    draw = np.where(bloc, cap * f_cap[:, None], draw)
-                    received = np.where(bloc, need * f_need[:, None], draw)
-                stock_r = stock_r - draw
-                S_stock = S + received
+                stock_r = stock_r.copy()  # drawn down in place
+            if totals:
+                targets = (cur_short, cur_supply, cur_release)
             else:
-                draw = received = zeros_r
-                S_stock = S
-            # 6. spare capacity, spot resale and price
-            ramp_on = np.where(np.isfinite(t0_r), ramp_r, 0.0)[:, None]
-            K_s = sigma_p[sellers] * (ramp_on * eligible[:, sellers])  # the sellers' columns
-            spot = theta_r[:, None] * eligible  # θ_j: 0 under an event of one's own
-            # only countries with consumption can be short or resell, only those with spare
-            # capacity can respond: the price depends on those columns alone
-            x = _clear_price(
-                demand[:, buyers],
-                S_stock[:, buyers],
-                spot[:, buyers],
-                P[sellers],
-                K_s,
+                targets = (shortfall[:, m], supply_out[:, m], release_out[:, m if stocks else 0])
+            _kernels.market(
+                loss,
+                c,
+                D0,
+                restraint,
+                active,
+                stock_r if stocks else zeros_r,
+                rate,
+                bloc,
+                eligible,
+                theta_r,
+                np.where(np.isfinite(t0_r), ramp_r, 0.0),
+                sigma_p,
+                P,
+                buyers,
+                sellers,
                 eps_d_r,
                 eps_s_r,
                 x_max_r,
+                flags,
+                rows,
+                *targets,
+                draw,
+                received,
+                made,
+                got,
+                given,
+                demand_p,
+                x,
             )
-            # allocation at the price (also at p = 1 when resale alone covers the gaps)
-            demand_p = demand * np.exp(eps_d_r * x)[:, None]
-            excess_d = demand_p - S_stock
-            gap = np.maximum(excess_d, 0.0)
-            gap_total = gap @ ones_n
-            trade = gap_total > 0
-            if trade.any():
-                resale = np.maximum(-excess_d, 0.0)
-                resale *= spot
-                spare = np.minimum(K_s, P[sellers] * np.expm1(eps_s_r * x)[:, None])
-                pool = spare @ np.ones(len(sellers)) + resale @ ones_n
-                f_gap = np.where(trade, np.minimum(1.0, pool / gap_total), 0.0)
-                f_pool = np.where(pool > 0, np.minimum(1.0, gap_total / pool), 0.0)
-                got = gap * f_gap[:, None]
-                given = resale * f_pool[:, None]
-                supply = S_stock + got - given
-                if detail:
-                    made = np.zeros((nr, n))
-                    made[:, sellers] = spare * f_pool[:, None]
-            else:
-                got = made = given = zeros_r
-                supply = S_stock
             price[sel, m] = np.exp(x)
-            if totals:
-                cur_short[sel] = np.maximum(D0 - supply, 0.0)
-                cur_supply[sel] = supply
-                if stocks:
-                    cur_release[sel] = draw
-            else:
-                shortfall[sel, m] = np.maximum(D0 - supply, 0.0)
-                supply_out[sel, m] = supply
-                if stocks:  # (zero otherwise)
-                    release_out[sel, m] = draw
             if detail:
                 fr = frac * restricting
                 if single:
