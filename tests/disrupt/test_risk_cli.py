@@ -92,3 +92,37 @@ def test_bad_input_exit_code_2(
 def test_unknown_commodity(capsys: pytest.CaptureFixture[str], default_store_path: Path) -> None:
     res = run_cli(capsys, "risk", "--commodity", "unobtainium", "--store", str(default_store_path))
     assert res.code == 2 and "unobtainium" in res.err
+
+
+def _whole_process_risk(store: Path, *args: str) -> dict[str, object]:
+    """``minsec risk`` in a process of its own (fresh imports, fresh store reads)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "minsec.cli", *BASE[:3], "--store", str(store), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    payload: dict[str, object] = json.loads(proc.stdout)
+    meta = payload["meta"]
+    assert isinstance(meta, dict)
+    del meta["seconds"]  # the only field that may differ
+    return payload
+
+
+def test_two_processes_give_byte_identical_output(default_store_path: Path) -> None:
+    # each process builds its baseline from the store afresh: sums over HS codes and the
+    # engine's reductions must not depend on thread scheduling or memory layout
+    args = ("--importer", "USA,JPN", "--runs", "100000", "--seed", "7", "-f", "json")
+    first = _whole_process_risk(default_store_path, *args)
+    second = _whole_process_risk(default_store_path, *args)
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    meta = first["meta"]
+    assert isinstance(meta, dict) and meta["runs"] == 100_000
+    # and the same numbers on one worker as on the default (one per CPU)
+    single = _whole_process_risk(default_store_path, *args, "--workers", "1")
+    assert single["data"] == first["data"]
