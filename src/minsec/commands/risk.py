@@ -89,8 +89,14 @@ def risk_cmd(
         typer.Option(help="Dask scheduler address (tcp://host:8786) for --backend dask."),
     ] = None,
     workers: Annotated[
-        int, typer.Option(help="NumPy backend: threads; Dask LocalCluster: worker processes.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="NumPy backend: worker processes (threads when the process cannot fork); "
+            "Dask LocalCluster: worker processes. Default: one per CPU, at most 8 "
+            "(NumPy) or 2 (Dask). Results do not depend on it.",
+            min=1,
+        ),
+    ] = None,
     chunk_runs: Annotated[
         int | None, typer.Option(help="Runs per task (does not change results).")
     ] = None,
@@ -177,7 +183,7 @@ def risk_cmd(
     params = commodity_parameters(cid).engine_parameters(months=months)
     importers = None if importer.strip().lower() == "all" else importer
     options: dict[str, Any] = {} if stage is None else {"stage": stage}
-    cluster_options = {"n_workers": workers} if workers > 1 else None
+    cluster_options = {"n_workers": workers} if workers is not None else None
 
     with (
         Progress(
