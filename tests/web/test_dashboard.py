@@ -115,7 +115,8 @@ def test_map_shows_production_shares_from_the_store(
 def test_named_scenario_result_matches_the_engine(
     open_session: Open, default_store: Store, server: Server
 ) -> None:
-    from minsec.disrupt.scenario import ResultTable, Scenario, named_scenarios, simulate
+    from minsec.disrupt.model import ResultTable
+    from minsec.disrupt.scenario import Scenario, named_scenarios, simulate
 
     name = "china-graphite-like-minded"
     result = simulate(default_store, named_scenarios()[name])

@@ -6,14 +6,17 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
 
-from minsec.api.accounts import Accounts, Principal, Role
 from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err
 from minsec.output import Format, emit
+from minsec.state.principal import Principal, Role
+
+if TYPE_CHECKING:
+    from minsec.api.accounts import Accounts
 
 users_app = typer.Typer(
     help="Users and tokens of the web API. The server holds the app-state file while it "
@@ -77,6 +80,7 @@ def serve_cmd(
 @contextmanager
 def _accounts(state: str | None) -> Iterator[Accounts]:
     """The accounts of the app state (``--state``, else ``MINSEC_STATE_URL``, else the file)."""
+    from minsec.api.accounts import Accounts
     from minsec.state import AuditLog, StateDB
 
     db = StateDB(state_target(state))

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err, progress
-from minsec.disrupt.scenario import ResultTable
+from minsec.disrupt.model import ResultTable
 from minsec.errors import InputError
 from minsec.output import Format, emit
 
@@ -135,15 +135,16 @@ def scenarios_list(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> N
         )  # fmt: skip
         rows.append(
             {
+                # the short columns first: a terminal table shows those that fit
                 "name": name,
-                "title": sc.title,
                 "commodity": sc.commodity,
-                "baseline_year": sc.baseline_year,
                 "first_event": min(e.start for e in sc.events).isoformat(),
                 "countries": ",".join(who),
+                "baseline_year": sc.baseline_year,
                 "events": len(sc.events),
                 "responses": len(sc.responses),
                 "backtest": sc.backtest is not None,
+                "title": sc.title,
                 "sources": "; ".join(sc.sources),
             }
         )

@@ -18,6 +18,7 @@ and must be a pure function of its inputs (no store access, no randomness).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -198,3 +199,13 @@ class Outcome:
     price_index: FloatArray
     baseline_monthly_t: FloatArray
     extra: dict[str, FloatArray] = field(default_factory=dict)
+
+
+class ResultTable(StrEnum):
+    """The tables of a :class:`SimulationResult` (used by the CLI and the web API)."""
+
+    summary = "summary"
+    monthly = "monthly"
+    market = "market"
+    response = "response"
+    response_shortfall = "response-shortfall"

@@ -27,7 +27,6 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
@@ -53,7 +52,7 @@ from minsec.store import Store
 
 from . import baseline as bl
 from .engine import propagate
-from .model import Baseline, Outcome, Parameters, Responses, Shocks
+from .model import Baseline, Outcome, Parameters, Responses, ResultTable, Shocks
 
 Stage = Literal["ore", "refined"]
 Progress = Callable[[str], None]
@@ -699,16 +698,6 @@ def _commodity_parameters(scenario: Scenario) -> bl.CommodityParameters:
 
 
 # -- simulation --------------------------------------------------------------------------------
-
-
-class ResultTable(StrEnum):
-    """The tables of a :class:`SimulationResult` (used by the CLI and the web API)."""
-
-    summary = "summary"
-    monthly = "monthly"
-    market = "market"
-    response = "response"
-    response_shortfall = "response-shortfall"
 
 
 @dataclass

@@ -9,10 +9,38 @@ every write appends to in its own transaction.
 
 from __future__ import annotations
 
-from minsec.state.audit import AuditEntry, AuditLog
-from minsec.state.db import StateDB, Tx, state_url
-from minsec.state.errors import ConflictError, ForbiddenError, NotFoundError
-from minsec.state.principal import Principal, Role, now
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from minsec.state.audit import AuditEntry, AuditLog
+    from minsec.state.db import StateDB, Tx, state_url
+    from minsec.state.errors import ConflictError, ForbiddenError, NotFoundError
+    from minsec.state.principal import Principal, Role, now
+
+# imported on first use: SQLAlchemy and Alembic take a third of a second to import, which
+# every CLI command would pay otherwise
+_WHERE = {
+    "AuditEntry": "audit",
+    "AuditLog": "audit",
+    "StateDB": "db",
+    "Tx": "db",
+    "state_url": "db",
+    "ConflictError": "errors",
+    "ForbiddenError": "errors",
+    "NotFoundError": "errors",
+    "Principal": "principal",
+    "Role": "principal",
+    "now": "principal",
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'minsec.state' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"minsec.state.{where}"), name)
+
 
 __all__ = [
     "AuditEntry",

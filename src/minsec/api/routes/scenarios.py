@@ -25,7 +25,8 @@ from minsec.api import cache as cache_mod
 from minsec.api.answer import FormatQ, TableResponse, cached_answer, file_response
 from minsec.api.auth import State, Viewer
 from minsec.api.serialize import FILE_RESPONSES, Format, body, json_safe
-from minsec.disrupt.scenario import ResultTable, Scenario
+from minsec.disrupt.model import ResultTable
+from minsec.disrupt.scenario import Scenario
 from minsec.store import Store
 
 router = APIRouter(prefix="/api/v1", tags=["scenarios"])
