@@ -204,10 +204,20 @@ def data_status(
     from minsec.store import Store
     from minsec.store.summary import summary
 
+    reason = "--store or $MINSEC_STORE" if store is not None else config.store_location().reason
     with Store(store, read_only=True) as st:
         frame = summary(st)
         path = st.path
-    emit(frame, fmt, output=output, title=f"minsec store {path}", meta={"store": str(path)})
+    if Format(fmt) is Format.table:  # the short columns first: a terminal shows what fits
+        first = [c for c in ("source", "rows", "years", "commodities", "kind") if c in frame]
+        frame = frame[first + [c for c in frame.columns if c not in first]]
+    emit(
+        frame,
+        fmt,
+        output=output,
+        title=f"minsec store {path} (chosen by {reason})",
+        meta={"store": str(path), "store_chosen_by": reason},
+    )
 
 
 @data_app.command("export")

@@ -58,16 +58,69 @@ def _fmt_cell(v: Any) -> str:
     return str(v)
 
 
-def rich_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 200) -> Table:
-    """A Rich table of the first ``max_rows`` rows of a frame."""
-    table = Table(title=title, header_style="bold", show_lines=False)
+TEXT_COLUMN_CAP = 36
+"""Widest a text column is laid out in a terminal table before its cells wrap."""
+
+
+def _column_width(frame: pd.DataFrame, col: Any) -> int:
+    cells = [_fmt_cell(v) for v in frame[col]]
+    natural = max([len(str(col)), *(len(c) for c in cells)])
+    if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+        return natural
+    return min(natural, max(TEXT_COLUMN_CAP, len(str(col))))
+
+
+def fit_columns(frame: pd.DataFrame, width: int) -> list[Any]:
+    """The leading columns of ``frame`` that fit a table ``width`` characters wide.
+
+    Columns are taken in order while their laid-out width (header or widest cell, text
+    capped at :data:`TEXT_COLUMN_CAP`, plus 3 for padding and rule) fits; the first is
+    always kept. A command puts the columns that matter most first.
+    """
+    kept: list[Any] = []
+    used = 1  # the table's left rule
     for col in frame.columns:
+        need = _column_width(frame, col) + 3
+        if kept and used + need > width:
+            break
+        kept.append(col)
+        used += need
+    return kept
+
+
+def rich_table(
+    frame: pd.DataFrame,
+    title: str | None = None,
+    max_rows: int = 200,
+    width: int | None = None,
+) -> Table:
+    """A Rich table of the first ``max_rows`` rows of a frame.
+
+    With ``width`` (a terminal's), only the leading columns that fit are shown (see
+    :func:`fit_columns`) and the caption names the others; numbers never wrap.
+    """
+    shown = frame.head(max_rows)
+    cols = list(frame.columns) if width is None else fit_columns(shown, width)
+    table = Table(title=title, header_style="bold", show_lines=False)
+    for col in cols:
         numeric = pd.api.types.is_numeric_dtype(frame[col])
-        table.add_column(str(col), justify="right" if numeric else "left", overflow="fold")
-    for row in frame.head(max_rows).itertuples(index=False, name=None):
+        table.add_column(
+            str(col),
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=numeric,
+            max_width=None if numeric else max(TEXT_COLUMN_CAP, len(str(col))),
+        )
+    for row in shown[cols].itertuples(index=False, name=None):
         table.add_row(*(_fmt_cell(v) for v in row))
+    notes = []
     if len(frame) > max_rows:
-        table.caption = f"{max_rows} of {len(frame)} rows shown; use --format csv for all"
+        notes.append(f"{max_rows} of {len(frame)} rows shown")
+    hidden = [str(c) for c in frame.columns if c not in cols]
+    if hidden:
+        notes.append(f"{len(hidden)} more column(s) not shown: {', '.join(hidden)}")
+    if notes:
+        table.caption = "; ".join(notes) + "; --format csv or json has everything"
     return table
 
 
@@ -86,8 +139,12 @@ def emit(
     """
     fmt = Format(fmt)
     if fmt is Format.table:
-        console = Console(file=output.open("w") if output else None, width=None)
-        console.print(rich_table(frame, title=title))
+        if output is not None:  # a file: every column
+            with output.open("w", encoding="utf-8") as fh:
+                Console(file=fh, width=200).print(rich_table(frame, title=title))
+            return
+        console = Console()
+        console.print(rich_table(frame, title=title, width=console.width))
         return
     if fmt is Format.csv:
         text = frame.to_csv(index=False)
