@@ -86,12 +86,15 @@ class Store:
     """
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
-        self.path: Path | str = config.store_path() if path is None else path
+        where = config.store_location() if path is None else None
+        self.path: Path | str = where.path if where is not None else (path or ":memory:")
         target = str(self.path)
         if read_only and target != ":memory:" and not Path(target).exists():
+            chosen = f" (chosen by {where.reason})" if where is not None else ""
             raise MinsecError(
-                f"no store at {target}: run `minsec data fetch` (default data) or "
-                "`minsec data import SOURCE PATH` first"
+                f"no store at {target}{chosen}: run `minsec data fetch` (default data) or "
+                "`minsec data import SOURCE PATH` first, or point MINSEC_HOME at the "
+                "directory that holds minsec.duckdb (`make demo` keeps it in ./.minsec)"
             )
         self.con = duckdb.connect(target, read_only=read_only)
         if not read_only:
