@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 export MINSEC_HOME ?= $(CURDIR)/.minsec
 OUT    ?= out/brief
 
-.PHONY: demo test install lint typecheck bench clean web-assets
+.PHONY: demo test install lint typecheck bench clean web-assets system-deps-demo system-deps-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,20 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# Debian packages beyond Python (installed with apt-get when missing and run as root;
+# otherwise a message says what to install or which variable points at a binary)
+system-deps-demo:
+	@scripts/system-deps.sh chromium
+
+system-deps-test:
+	@scripts/system-deps.sh chromium postgresql
+
+demo: $(STAMP) system-deps-demo
 	$(BIN)/minsec data fetch
 	$(BIN)/minsec data status
 	$(BIN)/minsec brief --importer USA,JPN,like-minded --year 2024 --out $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) system-deps-test
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup

@@ -1,6 +1,6 @@
 """PDF printing with Chromium: the briefings print to multi-page A4 PDFs with their figures.
 
-Chromium is required (``.ci/run`` installs it): without it these tests FAIL and say how to
+Chromium is required (``make test`` installs it): without it these tests FAIL and say how to
 install it; they do not skip.
 """
 

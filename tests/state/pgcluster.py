@@ -7,7 +7,7 @@ run as root, since PostgreSQL refuses to run as root), listening on a free port 
 worker that needs it starts its own (the PG tests are in the ``postgres`` xdist group, so
 normally one worker does). :func:`postgres_url` gives each test a fresh database.
 
-When the binaries are missing the tests FAIL (they do not skip): ``.ci/run`` installs them.
+When the binaries are missing the tests FAIL (they do not skip): ``make test`` installs them (scripts/system-deps.sh).
 """
 
 from __future__ import annotations
@@ -27,13 +27,17 @@ from pathlib import Path
 import pytest
 
 MISSING = (
-    "PostgreSQL server binaries (initdb, pg_ctl) are not installed; `.ci/run` installs them "
-    "(apt-get install -y postgresql) — run it, or install that package, to run the "
-    "PostgreSQL half of the state tests"
+    "PostgreSQL server binaries (initdb, pg_ctl) are not installed; `make test` installs them "
+    "(apt-get install -y postgresql, as root) — or install that package, or set "
+    "MINSEC_PG_BINDIR to a directory with initdb and pg_ctl, to run the PostgreSQL half of "
+    "the state tests"
 )
 
 
 def _binaries() -> Path | None:
+    env = os.environ.get("MINSEC_PG_BINDIR")
+    if env:
+        return Path(env)
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if found:
         return found[-1].parent

@@ -186,7 +186,7 @@ def test_a_held_duckdb_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_missing_postgres_binaries_fail_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pgcluster, "_binaries", lambda: None)
-    with pytest.raises(pytest.fail.Exception, match=r"`\.ci/run` installs them"):
+    with pytest.raises(pytest.fail.Exception, match=r"`make test` installs them"):
         pgcluster.start_server()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("MINSEC_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -156,7 +156,8 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the dashboard's end-to-end tests need Debian's Chromium. "
-            "Run .ci/run (it installs it) or `apt-get install -y chromium`.",
+            "`make test` installs it (as root), or `apt-get install -y chromium`, or set "
+            "MINSEC_CHROMIUM to a Chromium binary.",
             pytrace=False,
         )
     try:
@@ -164,7 +165,7 @@ def browser() -> Iterator[Any]:
     except ImportError:
         pytest.fail(
             "the playwright package is missing: `.venv/bin/pip install -e '.[dev]'` "
-            "(do not run `playwright install`; the tests use /usr/bin/chromium)",
+            "(do not run `playwright install`; the tests use Debian's chromium)",
             pytrace=False,
         )
     with sync_playwright() as pw:
