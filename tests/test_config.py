@@ -50,9 +50,7 @@ def test_without_either_the_user_data_directory(
     assert where.reason == "user data directory"
 
 
-def test_a_store_file_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_store_file_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MINSEC_STORE", str(tmp_path / "x.duckdb"))
     where = config.store_location()
     assert where.path == tmp_path / "x.duckdb" and where.reason == "$MINSEC_STORE"

@@ -7,7 +7,8 @@ run as root, since PostgreSQL refuses to run as root), listening on a free port 
 worker that needs it starts its own (the PG tests are in the ``postgres`` xdist group, so
 normally one worker does). :func:`postgres_url` gives each test a fresh database.
 
-When the binaries are missing the tests FAIL (they do not skip): ``make test`` installs them (scripts/system-deps.sh).
+When the binaries are missing the tests FAIL (they do not skip): ``make test`` installs them
+(scripts/system-deps.sh).
 """
 
 from __future__ import annotations
