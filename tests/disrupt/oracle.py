@@ -28,6 +28,9 @@ class OracleResult:
     diverted: list[list[float]] = field(default_factory=list)
     outage: list[list[float]] = field(default_factory=list)
     spare_output: list[list[float]] = field(default_factory=list)
+    substitute: list[list[float]] = field(default_factory=list)
+    inventory_draw: list[list[float]] = field(default_factory=list)
+    producer_stock_sold: list[list[float]] = field(default_factory=list)
     resale: list[list[float]] = field(default_factory=list)
     stock_received: list[list[float]] = field(default_factory=list)
     excess: list[list[float]] = field(default_factory=list)
@@ -116,6 +119,11 @@ def run_oracle(
     ramp_months = _scalar(params.ramp_months, run)
     x_max = math.log(max(_scalar(params.max_price_multiple, run), 1.0))
     theta = min(1.0, max(0.0, _scalar(params.spot_share, run)))
+    kappa = min(1.0, max(0.0, _scalar(params.inventory_draw_share, run)))
+    sub_share = min(1.0, max(0.0, _scalar(params.substitution_share, run)))
+    sub_ramp = _scalar(params.substitution_ramp_months, run)
+    inventory = [_scalar(params.inventory_months, run) * D0[j] for j in range(n)]
+    producer_stock = [_scalar(params.producer_inventory_months, run) * P[i] for i in range(n)]
 
     if responses is None:
         stock = [0.0] * n
@@ -206,13 +214,25 @@ def run_oracle(
                 received[j] = draw[j]
             stock[j] -= draw[j]
         Sp = [S[j] + received[j] for j in range(n)]
+
+        def ramp_at(months: float, m: int = m) -> float:
+            if math.isinf(t0):
+                return 0.0
+            if months > 0:
+                return min(1.0, max(0.0, (m + 1.0 - t0) / months))
+            return 1.0 if m + 1.0 > t0 else 0.0
+
+        # substitution: another product meets the share sub_share * ramp of what is missing
+        substitute = [sub_share * ramp_at(sub_ramp) * max(demand[j] - Sp[j], 0.0) for j in range(n)]
+        Sp = [Sp[j] + substitute[j] for j in range(n)]
+        # consumers' inventories: the share kappa of what is still missing, while they last
+        inv_draw = [min(kappa * max(demand[j] - Sp[j], 0.0), inventory[j]) for j in range(n)]
+        inventory = [inventory[j] - inv_draw[j] for j in range(n)]
+        Sp = [Sp[j] + inv_draw[j] for j in range(n)]
         # spare capacity
-        if math.isinf(t0):
-            ramp = 0.0
-        elif ramp_months > 0:
-            ramp = min(1.0, max(0.0, (m + 1.0 - t0) / ramp_months))
-        else:
-            ramp = 1.0 if m + 1.0 > t0 else 0.0
+        ramp = ramp_at(ramp_months)
+        # producers' stocks: offered at any price >= 1, at most a month of production
+        offer = [0.0 if on[i] else min(producer_stock[i], P[i]) for i in range(n)]
         K = [0.0 if on[i] else sigma[i] * P[i] * ramp for i in range(n)]
         # spot share: buyers (consumption > 0) without an event of their own resell the
         # share theta of what they no longer want at the price
@@ -235,11 +255,12 @@ def run_oracle(
         ) -> float:
             return spot[j] * max(Sp[j] - demand[j] * math.exp(eps_d * x), 0.0)
 
-        def F(x: float) -> float:
+        def F(x: float, offer: list[float] = offer) -> float:
             return (
                 sum(gap_at(x, j) for j in range(n))
                 - sum(resale_at(x, j) for j in range(n))
                 - sum(spare_at(x, i) for i in range(n))
+                - sum(offer)
             )
 
         if sum(gap_at(0.0, j) for j in range(n)) <= 0 or F(0.0) <= 0:
@@ -260,12 +281,14 @@ def run_oracle(
         gaps = [gap_at(x, j) for j in range(n)]
         spares = [spare_at(x, i) for i in range(n)]
         resold = [resale_at(x, j) for j in range(n)]
-        g_tot, s_tot = sum(gaps), sum(spares) + sum(resold)
+        g_tot, s_tot = sum(gaps), sum(spares) + sum(resold) + sum(offer)
         if g_tot <= 0:
-            gaps, spares, resold = [0.0] * n, [0.0] * n, [0.0] * n
+            gaps, spares, resold, offer = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
         got = [g * min(1.0, s_tot / g_tot) if g_tot > 0 else 0.0 for g in gaps]
         made = [s * min(1.0, g_tot / s_tot) if s_tot > 0 else 0.0 for s in spares]
         given = [s * min(1.0, g_tot / s_tot) if s_tot > 0 else 0.0 for s in resold]
+        sold = [s * min(1.0, g_tot / s_tot) if s_tot > 0 else 0.0 for s in offer]
+        producer_stock = [producer_stock[i] - sold[i] for i in range(n)]
         supply = [Sp[j] + got[j] - given[j] for j in range(n)]
         res.shortfall.append([max(D0[j] - supply[j], 0.0) for j in range(n)])
         res.supply.append(supply)
@@ -275,13 +298,16 @@ def run_oracle(
         res.diverted.append(diverted)
         res.outage.append(outage)
         res.spare_output.append(made)
+        res.substitute.append(substitute)
+        res.inventory_draw.append(inv_draw)
+        res.producer_stock_sold.append(sold)
         res.resale.append(given)
         res.stock_received.append(received)
         res.excess.append(excess)
         res.imports_change.append(
             [
                 -(loss[j] - outage[j])
-                + (got[j] - min(got[j], made[j]))
+                + (got[j] - min(got[j], made[j] + sold[j]))
                 - given[j]
                 + (received[j] - min(received[j], draw[j]))
                 for j in range(n)

@@ -219,6 +219,11 @@ def cases(draw: st.DrawFn) -> tuple[Baseline, Shocks, Parameters, Responses | No
         supply_elasticity=draw(st.sampled_from([0.0, 0.05, 0.3, 1.0, 2.5])),
         max_price_multiple=draw(st.sampled_from([1.0, 1.5, 5.0, 20.0])),
         spot_share=draw(st.sampled_from([0.0, 0.0, 0.3, 0.5, 1.0])),
+        inventory_months=draw(st.sampled_from([0.0, 0.0, 0.5, 2.0])),
+        inventory_draw_share=draw(st.sampled_from([0.2, 0.5, 1.0])),
+        producer_inventory_months=draw(st.sampled_from([0.0, 0.0, 0.3, 1.5])),
+        substitution_share=draw(st.sampled_from([0.0, 0.0, 0.4, 1.0])),
+        substitution_ramp_months=draw(st.sampled_from([0.0, 2.0, 6.0])),
     )
     if draw(st.booleans()):
         vals = st.one_of(st.just(0.0), st.integers(1, 40).map(float))
@@ -258,6 +263,9 @@ def test_engine_matches_loop_oracle(
         _close(out.extra["withheld_t"][r], np.array(ref.withheld), scale)
         _close(out.extra["diverted_t"][r], np.array(ref.diverted), scale)
         _close(out.extra["spare_output_t"][r], np.array(ref.spare_output), scale)
+        _close(out.extra["substitute_t"][r], np.array(ref.substitute), scale)
+        _close(out.extra["inventory_draw_t"][r], np.array(ref.inventory_draw), scale)
+        _close(out.extra["producer_stock_sold_t"][r], np.array(ref.producer_stock_sold), scale)
         _close(out.extra["resale_t"][r], np.array(ref.resale), scale)
         _close(out.extra["imports_change_t"][r], np.array(ref.imports_change), scale)
         _close(
@@ -287,6 +295,9 @@ def test_conservation_and_supply_bound(
         + out.stock_release_t.sum(axis=2)
         + e["spare_output_t"].sum(axis=2)
         + e["excess_loss_t"].sum(axis=2)
+        + e["substitute_t"].sum(axis=2)
+        + e["inventory_draw_t"].sum(axis=2)
+        + e["producer_stock_sold_t"].sum(axis=2)
     )
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-9 * scale)
     # exact model: no loss beyond a country's consumption (except in closed loops of
@@ -300,6 +311,13 @@ def test_conservation_and_supply_bound(
     assert np.allclose(e["stock_received_t"].sum(axis=2), out.stock_release_t.sum(axis=2))
     # nobody ends with more than its baseline plus what stockpiles gave it
     assert (out.supply_t <= d0 + e["stock_received_t"] + 1e-9 * scale).all()
+    # inventories never go negative and fall by exactly what was drawn
+    start = np.asarray(params.inventory_months) * d0
+    drawn = e["inventory_draw_t"].cumsum(axis=1)
+    np.testing.assert_allclose(
+        e["inventory_remaining_t"], start - drawn, rtol=1e-9, atol=1e-9 * scale
+    )
+    assert (e["inventory_remaining_t"] >= -1e-9 * scale).all()
     assert (out.shortfall_t >= 0).all() and (out.price_index >= 1.0).all()
     np.testing.assert_allclose(out.shortfall_t, np.maximum(d0 - out.supply_t, 0), atol=1e-9 * scale)
 
@@ -433,11 +451,17 @@ def test_default_price_caps_only_extreme_shocks() -> None:
     trade[5, 1:5] = [100.0, 100.0, 100.0, 100.0]
     b = make_baseline(trade, np.array([1200.0, 50.0, 50.0, 40.0, 30.0, 600.0]), sigma=0.05)
     params = commodity_parameters("graphite").engine_parameters(12)
-    # a 30 % cut (about a fifth of the importers' consumption): a high price, not the cap
+    # a 30 % cut (about a fifth of the importers' consumption): a higher price once the
+    # buyers' inventories run low, far from the cap
     moderate = propagate(b, ban(b, 0, None, 0.3), params)
-    assert 2.0 < moderate.price_index.max() < 0.8 * params.max_price_multiple
+    assert 1.0 < moderate.price_index.max() < 0.8 * params.max_price_multiple
+    # a total ban: inventories and producers' stocks hold the price in the first month,
+    # then the cap binds once they are gone
     extreme = propagate(b, ban(b, 0, None, 1.0), params)
+    assert extreme.price_index[0, 0] < 2.0
     assert extreme.price_index.max() == pytest.approx(params.max_price_multiple)
+    first_cap = int(np.argmax(extreme.price_index[0] >= params.max_price_multiple - 1e-9))
+    assert first_cap >= 2  # not before the inventories are gone
 
 
 @SETTINGS
@@ -458,3 +482,44 @@ def test_totals_are_the_monthly_sums(
     np.testing.assert_array_equal(totals.price_index, monthly.price_index)
     with pytest.raises(ValueError, match="detail and totals"):
         propagate(b, shocks, params, resp, detail=True, totals=True)
+
+
+def test_hand_worked_inventories_substitution_and_producer_stocks() -> None:
+    # A (0) ships 120/yr to B (1): B consumes 10 a month, all from A. C (2) produces 120/yr
+    # and consumes it. A bans B for good; nobody has spare capacity; ε_d = −0.5.
+    trade = np.zeros((3, 3))
+    trade[0, 1] = 120
+    b = make_baseline(trade, np.array([240.0, 0.0, 120.0]), sigma=0.0)
+    base = Parameters(
+        months=3, ramp_months=0.0, demand_elasticity=-0.5, supply_elasticity=0.0,
+        max_price_multiple=100.0,
+    )  # fmt: skip
+    # consumers' inventory of one month (10 t), half of the missing need drawn each month:
+    # months 0 and 1 draw 5 t, so B bids for the other 5 t: 10 p^-0.5 = 5 -> p = 4;
+    # month 2 has nothing left and nothing to buy: the price hits the cap
+    inv = dataclasses.replace(base, inventory_months=1.0, inventory_draw_share=0.5)
+    out = propagate(b, ban(b, 0, [1]), inv, detail=True)
+    assert out.extra["inventory_draw_t"][0, :, 1] == pytest.approx([5.0, 5.0, 0.0])
+    assert out.extra["inventory_remaining_t"][0, :, 1] == pytest.approx([5.0, 0.0, 0.0])
+    assert out.price_index[0] == pytest.approx([4.0, 4.0, 100.0])
+    assert out.shortfall_t[0, :, 1] == pytest.approx([5.0, 5.0, 10.0])
+    # inventory draws are not imports
+    assert out.extra["imports_change_t"][0, 0, 1] == pytest.approx(-10.0)
+    # substitution of half the need at once (no ramp): 5 t of another product, p = 4
+    sub = dataclasses.replace(base, substitution_share=0.5, substitution_ramp_months=0.0)
+    out = propagate(b, ban(b, 0, [1]), sub, detail=True)
+    assert out.extra["substitute_t"][0, :, 1] == pytest.approx([5.0, 5.0, 5.0])
+    assert out.price_index[0] == pytest.approx([4.0, 4.0, 4.0])
+    # ... ramping over 2 months: 2.5 t in month 0 (10 p^-0.5 = 2.5: p = 16), then 5 t
+    ramped = dataclasses.replace(sub, substitution_ramp_months=2.0)
+    out = propagate(b, ban(b, 0, [1]), ramped, detail=True)
+    assert out.extra["substitute_t"][0, :, 1] == pytest.approx([2.5, 5.0, 5.0])
+    assert out.price_index[0] == pytest.approx([16.0, 4.0, 4.0])
+    # producers' stocks: C holds one month of its output and sells up to 10 t a month at
+    # any price, so B is covered at p = 1 in month 0; then C's stock is gone
+    pst = dataclasses.replace(base, producer_inventory_months=1.0)
+    out = propagate(b, ban(b, 0, [1]), pst, detail=True)
+    assert out.extra["producer_stock_sold_t"][0, :, 2] == pytest.approx([10.0, 0.0, 0.0])
+    assert out.price_index[0] == pytest.approx([1.0, 100.0, 100.0])
+    assert out.shortfall_t[0, 0, 1] == pytest.approx(0.0)
+    assert out.extra["imports_change_t"][0, 0, 1] == pytest.approx(0.0)  # 10 lost, 10 bought

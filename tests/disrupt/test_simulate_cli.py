@@ -18,13 +18,14 @@ def test_simulate_named_scenario_json_is_clean(
     capsys: pytest.CaptureFixture[str], default_store_path: Path
 ) -> None:
     res = run_cli(
-        capsys, "simulate", "--scenario", "china-graphite-2023", "--baseline-year", "2022",
-        "--format", "json", "--store", str(default_store_path),
+        capsys, "simulate", "--scenario", "china-graphite-like-minded", "--baseline-year",
+        "2022", "--format", "json", "--store", str(default_store_path),
     )  # fmt: skip
     assert res.code == 0, res.err
     payload = json.loads(res.out)
     meta = payload["meta"]
-    assert meta["scenario"] == "china-graphite-2023" and meta["baseline_year"] == 2022
+    assert meta["scenario"] == "china-graphite-like-minded" and meta["baseline_year"] == 2022
+    assert meta["months_at_price_cap"] == {"ore": 0}
     assert meta["hs6"] == {"ore": ["250410", "250490"]} and meta["notes"]
     rows = pd.DataFrame(payload["data"])
     assert {"party", "shortfall_t", "shortfall_pct", "value_at_risk_usd"} <= set(rows.columns)
@@ -48,8 +49,11 @@ def test_simulate_file_monthly_csv(
     frame = pd.read_csv(io.StringIO(res.out))
     assert sorted(set(frame["party"])) == ["JPN", "like-minded"]
     assert list(frame["date"].unique()) == ["2023-12", "2024-01", "2024-02"]
-    first = frame[(frame["party"] == "JPN") & (frame["month"] == 0)].iloc[0]
-    assert first["shortfall_t"] > 0
+    jpn = frame[frame["party"] == "JPN"]
+    # cut off from China, Japan draws on its inventories every month of the three
+    assert (jpn["inventory_draw_t"] > 0).all()
+    assert (jpn["imports_change_from_restricting_t"] < 0).all()
+    assert jpn["shortfall_pct"].between(0, 100).all()
     market = run_cli(
         capsys, "simulate", str(spec), "--view", "market", "--format", "json",
         "--store", str(default_store_path),

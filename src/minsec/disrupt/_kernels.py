@@ -31,6 +31,7 @@ def _clear_one(
     ed: float,
     es: float,
     x_max: float,
+    offer: float,
 ) -> float:
     r"""Log price index x = ln p of one run (step 6 of :mod:`minsec.disrupt.engine`).
 
@@ -38,8 +39,10 @@ def _clear_one(
     θ_j the spot share of buyer j (0 for a buyer under an event of its own), the clearing
     function is
 
-        F = Σ_j [max(u_j, 0) − θ_j max(−u_j, 0)] − Σ_i min(K_i, P_i (p^{ε_s} − 1))
-          = Σ_j θ_j u_j + Σ_j (1 − θ_j) max(u_j, 0) − Σ_i min(K_i, P_i (p^{ε_s} − 1)).
+        F = Σ_j [max(u_j, 0) − θ_j max(−u_j, 0)] − Σ_i min(K_i, P_i (p^{ε_s} − 1)) − Q
+          = Σ_j θ_j u_j + Σ_j (1 − θ_j) max(u_j, 0) − Σ_i min(K_i, P_i (p^{ε_s} − 1)) − Q,
+
+    where Q (``offer``) is what producers sell from their stocks at any price p ≥ 1.
 
     It is solved in ``y = p^{ε_d}`` (the share of demand left at price p), in which every
     demand term is linear: ``u_j = D̃_j y − S'_j``, ``p^{ε_s} = y^{ε_s/ε_d}``. F is
@@ -77,7 +80,7 @@ def _clear_one(
             m += 1
     if m == 0:
         return 0.0
-    f1 = lin_a - lin_s + kept_u0  # F at p = 1
+    f1 = lin_a - lin_s + kept_u0 - offer  # F at p = 1
     if not f1 > 0.0:
         return 0.0
     gam = es / ed  # p^ε_s = y^γ, γ ≤ 0
@@ -99,7 +102,7 @@ def _clear_one(
         if not (dn < nxt < up):
             nxt = dn if (nxt <= dn and not dn_known) else 0.5 * (up + dn)
         # F and F' at nxt: the buyers short at p = 1 that are still short, and the sellers
-        f = lin_a * nxt - lin_s
+        f = lin_a * nxt - lin_s - offer
         df = lin_a
         for i in range(m):
             g = wa[i] * nxt - ws[i]
@@ -137,7 +140,7 @@ def market(
     D0: Any,  # noqa: N803 - the engine's notation
     restraint: Any,
     active: Any,
-    stock: Any,
+    state: Any,
     rate: Any,
     bloc: Any,
     eligible: Any,
@@ -150,6 +153,8 @@ def market(
     eps_d: Any,
     eps_s: Any,
     x_max: Any,
+    kappa: Any,
+    sub_level: Any,
     flags: Any,
     rows: Any,
     out_short: Any,
@@ -161,17 +166,27 @@ def market(
     got: Any,
     given: Any,
     demand_p: Any,
+    substitute: Any,
+    inv_draw: Any,
+    pstock_sold: Any,
+    changed: Any,
     x_out: Any,
 ) -> None:
     """Steps 3 (supply at baseline prices) to 7 for each run r of the inputs.
 
-    Restraint, stock draws (pooled within a sharing bloc), the price and the allocation of
-    spare output and resales. ``flags`` = (restrain, stocks, sharing). Writes row r of
-    ``draw``/``received`` (with stocks), ``made``, ``got``, ``given``, ``demand_p`` and
-    ``x_out[r]`` whole, and the run's shortfall, supply and release into row ``rows[r]``
-    of ``out_short``, ``out_supply``, ``out_release``; ``stock`` is drawn down in place.
+    Restraint, stockpile draws (pooled within a sharing bloc), substitution, consumers'
+    inventory draws, the price and the allocation of spare output, resales and producers'
+    stock sales. ``state[rows[r]]`` holds the run's stockpiles, consumers' inventories and
+    producers' stocks (rows 0, 1, 2), drawn down in place (``changed[r]`` True when any
+    of them moved). ``flags`` = (restrain, stocks,
+    sharing, inventories, producer stocks, substitution). Writes row r of ``draw``/
+    ``received`` (with stocks), ``made``, ``got``, ``given``, ``demand_p``,
+    ``substitute``, ``inv_draw``, ``pstock_sold`` and ``x_out[r]`` whole, and the run's
+    shortfall, supply and release into row ``rows[r]`` of ``out_short``, ``out_supply``,
+    ``out_release``.
     """
     restrain, stocks, sharing = flags[0], flags[1], flags[2]
+    inventories, pstocks, substitution = flags[3], flags[4], flags[5]
     n = D0.shape[0]
     ns = sellers.shape[0]
     demand = np.empty(n)
@@ -180,9 +195,12 @@ def market(
     cap = np.zeros(n)
     need = np.empty(n)
     stock_cap = np.empty(n)
+    offer = np.zeros(n)
     for r in range(loss.shape[0]):
+        q = rows[r]
         lr = loss[r]
         el = eligible[r]
+        moved = False
         cut = restrain and active[r]
         # 3. supply at baseline prices and 4. demand restraint
         for j in range(n):
@@ -191,7 +209,7 @@ def market(
             demand[j] = D0[j] * (1.0 - restraint[j]) if cut else D0[j]
         # 5. stockpile draws (pooled within a sharing bloc)
         if stocks:
-            st = stock[r]
+            st = state[q, 0]
             need_b = 0.0
             cap_b = 0.0
             for j in range(n):
@@ -213,16 +231,50 @@ def market(
                     rc = d
                 draw[r, j] = d
                 received[r, j] = rc
-                st[j] -= d
+                if d > 0.0:
+                    st[j] -= d
+                    moved = True
                 s_stock[j] += rc
-        # 6. spare capacity, spot resale and the price
+        # 5b. another product replaces the share sub_level of what is still missing
+        substitute[r] = 0.0
+        if substitution:
+            for j in range(n):
+                nd = demand[j] - s_stock[j]
+                if nd > 0.0:
+                    sb = sub_level[r] * nd
+                    substitute[r, j] = sb
+                    s_stock[j] += sb
+        # 5c. consumers draw the share κ of what is still missing from their inventories
+        inv_draw[r] = 0.0
+        if inventories:
+            inv = state[q, 1]
+            for j in range(n):
+                nd = demand[j] - s_stock[j]
+                if nd > 0.0 and inv[j] > 0.0:
+                    d = min(kappa[r] * nd, inv[j])
+                    inv_draw[r, j] = d
+                    if d > 0.0:
+                        inv[j] -= d
+                        moved = True
+                    s_stock[j] += d
+        # 6. spare capacity, producers' stocks, spot resale and the price
         th = theta[r]
         for j in range(n):
             spot[j] = th if el[j] else 0.0
         for k in range(ns):
             i = sellers[k]
             cap[i] = sigma_p[i] * ramp[r] if el[i] else 0.0
-        x = _clear_one(demand, s_stock, spot, buyers, P, cap, sellers, eps_d[r], eps_s[r], x_max[r])
+        offer_total = 0.0
+        if pstocks:
+            pinv = state[q, 2]
+            for i in range(n):
+                o = min(pinv[i], P[i]) if el[i] else 0.0
+                offer[i] = o
+                offer_total += o
+        x = _clear_one(
+            demand, s_stock, spot, buyers, P, cap, sellers, eps_d[r], eps_s[r], x_max[r],
+            offer_total,
+        )  # fmt: skip
         x_out[r] = x
         # 7. allocation at the price (also at p = 1 when resale alone covers the gaps)
         scale_d = math.exp(eps_d[r] * x)
@@ -244,7 +296,7 @@ def market(
             sp = min(cap[i], P[i] * grow)
             made[r, i] = sp
             spare_total += sp
-        pool = spare_total + resale_total
+        pool = spare_total + resale_total + offer_total
         if gap_total > 0.0:
             f_gap = min(1.0, pool / gap_total)
             f_pool = min(1.0, gap_total / pool) if pool > 0.0 else 0.0
@@ -253,7 +305,17 @@ def market(
             f_pool = 0.0
         for k in range(ns):
             made[r, sellers[k]] *= f_pool
-        q = rows[r]
+        pstock_sold[r] = 0.0
+        if pstocks:
+            pinv = state[q, 2]
+            for i in range(n):
+                if offer[i] > 0.0:
+                    sold = offer[i] * f_pool
+                    pstock_sold[r, i] = sold
+                    if sold > 0.0:
+                        pinv[i] -= sold
+                        moved = True
+        changed[r] = moved
         for j in range(n):
             ex = demand_p[r, j] - s_stock[j]
             g = ex * f_gap if ex > 0.0 else 0.0

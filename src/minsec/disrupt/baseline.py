@@ -88,6 +88,11 @@ class CommodityParameters:
     spare_capacity_by_country: dict[str, float] = field(default_factory=dict)
     stages: dict[str, StageSpec] = field(default_factory=dict)
     spot_share: float = 0.0
+    inventory_months: float = 0.0
+    inventory_draw_share: float = 1.0
+    producer_inventory_months: float = 0.0
+    substitution_share: float = 0.0
+    substitution_ramp_months: float = 12.0
 
     def engine_parameters(self, months: int = 12, **overrides: Any) -> Parameters:
         """Engine :class:`~minsec.disrupt.model.Parameters` from these defaults."""
@@ -99,10 +104,20 @@ class CommodityParameters:
             "supply_elasticity": self.supply_elasticity,
             "max_price_multiple": self.max_price_multiple,
             "spot_share": self.spot_share,
+            **{k: getattr(self, k) for k in BUFFER_KEYS},
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return Parameters(**values)
 
+
+BUFFER_KEYS = (
+    "inventory_months",
+    "inventory_draw_share",
+    "producer_inventory_months",
+    "substitution_share",
+    "substitution_ramp_months",
+)
+"""Parameters of the buffers that act before the price: inventories and substitution."""
 
 _NUMBER_KEYS = (
     "demand_elasticity",
@@ -112,6 +127,7 @@ _NUMBER_KEYS = (
     "leakage",
     "max_price_multiple",
     "spot_share",
+    *BUFFER_KEYS,
 )
 
 

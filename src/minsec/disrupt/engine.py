@@ -293,6 +293,16 @@ def _layers(shocks: Shocks, n: int) -> list[Shocks]:
     return out
 
 
+def _ramp(month: int, t0: FloatArray, months: FloatArray) -> FloatArray:
+    """Linear ramp ``min(1, (m + 1 − t0) / months)`` from each run's first event (0 before)."""
+    out: FloatArray = np.where(
+        months > 0,
+        np.clip((month + 1.0 - t0) / np.where(months > 0, months, 1.0), 0.0, 1.0),
+        (month + 1.0 > t0).astype(float),
+    )
+    return out
+
+
 def _activity(month: int, start: FloatArray, end: FloatArray) -> FloatArray:
     """Fraction of month [m, m+1) inside [start, end)."""
     out: FloatArray = np.clip(
@@ -394,6 +404,18 @@ def propagate(
     ramp_months = _per_run(params.ramp_months, runs, "ramp_months")
     x_max = np.log(np.maximum(_per_run(params.max_price_multiple, runs, "max_price"), 1.0))
     theta = np.clip(_per_run(params.spot_share, runs, "spot_share"), 0.0, 1.0)
+    inv_months = _per_run(params.inventory_months, runs, "inventory_months")
+    kappa = np.clip(_per_run(params.inventory_draw_share, runs, "inventory_draw_share"), 0, 1)
+    pinv_months = _per_run(params.producer_inventory_months, runs, "producer_inventory_months")
+    sub_share = np.clip(_per_run(params.substitution_share, runs, "substitution_share"), 0, 1)
+    sub_ramp = _per_run(params.substitution_ramp_months, runs, "substitution_ramp_months")
+    for name, arr in (
+        ("inventory_months", inv_months),
+        ("producer_inventory_months", pinv_months),
+        ("substitution_ramp_months", sub_ramp),
+    ):
+        if (arr < 0).any() or not np.isfinite(arr).all():
+            raise ValueError(f"params.{name} must be a finite number ≥ 0")
 
     # events
     phi = [np.asarray(s.export_fraction, dtype=float) for s in layers]
@@ -426,14 +448,23 @@ def propagate(
     buyers = np.flatnonzero(D0 > 0)
     sellers = np.flatnonzero((sigma_p > 0) & (P > 0))
 
-    stock = np.broadcast_to(np.asarray(resp.stockpile_t, dtype=float), (runs, n)).copy()
+    # what carries over from month to month, per run: stockpiles, consumers' inventories,
+    # producers' stocks (t)
+    state = np.zeros((runs, 3, n))
+    state[:, 0] = np.asarray(resp.stockpile_t, dtype=float)
+    state[:, 1] = inv_months[:, None] * D0
+    state[:, 2] = pinv_months[:, None] * P
     rate = np.asarray(resp.release_rate_t_per_month, dtype=float)
     restraint = np.asarray(resp.demand_restraint, dtype=float)
     bloc = _bloc_mask(baseline.countries, resp.sharing_bloc)
     sharing = bool(bloc.any())
-    stocks = bool((stock > 0).any() and (rate > 0).any())
+    stocks = bool((state[:, 0] > 0).any() and (rate > 0).any())
+    inventories = bool((state[:, 1] > 0).any() and (kappa > 0).any())
+    pstocks = bool((state[:, 2] > 0).any())
+    substitution = bool((sub_share > 0).any())
+    stateful = stocks or inventories or pstocks
     restrain = bool((restraint > 0).any())
-    flags = np.array([restrain, stocks, sharing])
+    flags = np.array([restrain, stocks, sharing, inventories, pstocks, substitution])
     zeros = np.zeros((runs, n))
 
     shape = (runs, months, n)
@@ -454,6 +485,10 @@ def propagate(
         "excess_loss_t",
         "stock_received_t",
         "stock_remaining_t",
+        "substitute_t",
+        "inventory_draw_t",
+        "inventory_remaining_t",
+        "producer_stock_sold_t",
         "spare_output_t",
         "spare_received_t",
         "resale_t",
@@ -470,12 +505,15 @@ def propagate(
     ev_col = np.ascontiguousarray(ev_at[0][1])
     # work arrays, reused every month (the kernels write the rows they use whole)
     work = np.empty((10 if single else 6, runs, n))
+    work_extra = np.empty((3, runs, n)) if substitution or inventories or pstocks else work
     ev_start = [st[at] for st, at in zip(start, ev_at, strict=True)]
     ev_end = [en[at] for en, at in zip(end, ev_at, strict=True)]
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        previous: tuple[list[FloatArray], FloatArray, FloatArray] | None = None
-        last: tuple[list[FloatArray], FloatArray, FloatArray] | None = None
+        previous: tuple[list[FloatArray], FloatArray] | None = None
+        last: tuple[list[FloatArray], FloatArray] | None = None
+        # runs whose stocks changed in the month last computed (they must be computed again)
+        changed = np.zeros(runs, dtype=bool)
         for m in range(months):
             if totals and m:  # add last month's values
                 shortfall[:, 0] += cur_short
@@ -483,16 +521,14 @@ def propagate(
                 if stocks:
                     release_out[:, 0] += cur_release
             act_ev = [_activity(m, s, e) for s, e in zip(ev_start, ev_end, strict=True)]
-            ramp = np.where(
-                ramp_months > 0,
-                np.clip((m + 1.0 - t0) / np.where(ramp_months > 0, ramp_months, 1.0), 0.0, 1.0),
-                (m + 1.0 > t0).astype(float),
-            )
-            # a month is a function of (activity, ramp, stocks): repeat the last one if equal
+            ramp = _ramp(m, t0, ramp_months)
+            if substitution:  # both ramps in one array: (2, R)
+                ramp = np.stack((ramp, _ramp(m, t0, sub_ramp)))
+            # a month is a function of (activity, ramps, stocks): repeat the last one if equal
             if (
                 previous is not None
                 and np.array_equal(previous[1], ramp)
-                and (not stocks or np.array_equal(previous[2], stock))
+                and not changed.any()
                 and all(np.array_equal(p, a) for p, a in zip(previous[0], act_ev, strict=True))
             ):
                 if not totals:
@@ -502,7 +538,7 @@ def propagate(
                         release_out[:, m] = release_out[:, m - 1]
                 price[:, m] = price[:, m - 1]
                 continue
-            previous = (act_ev, ramp, stock)
+            previous = (act_ev, ramp)
             # runs to compute: with ``detail`` all; otherwise those with an active event whose
             # (activity, ramp, stocks) differ from last month (the others repeat last month's
             # results, or the undisturbed baseline when nothing is active)
@@ -513,26 +549,20 @@ def propagate(
                     live[at[0][a_ev > 0]] = True
                 todo = live
                 if last is not None:
-                    same = last[1] == ramp
-                    if stocks:
-                        same &= (last[2] == stock).all(axis=1)
+                    same = np.asarray(np.asarray(last[1] == ramp).reshape(-1, runs).all(axis=0))
+                    same &= ~changed
                     for at, p_ev, a_ev in zip(ev_at, last[0], act_ev, strict=True):
                         same[at[0][p_ev != a_ev]] = False
                     todo = live & ~same
                 rep = np.flatnonzero(live & ~todo)
-                last = (act_ev, ramp, stock)
-                if stocks:
-                    stock = stock.copy()  # ``last`` keeps this month's stocks
+                last = (act_ev, ramp)
+                # a repeated run drew nothing last month (else it would have changed), so
+                # its stocks stay as they are
                 if len(rep):
                     price[rep, m] = price[rep, m - 1]
-                    if totals:
-                        if stocks:
-                            stock[rep] = stock[rep] - cur_release[rep]
-                    else:
+                    if not totals:
                         for arr in (shortfall, supply_out, *((release_out,) if stocks else ())):
                             arr[rep, m] = arr[rep, m - 1]
-                        if stocks:
-                            stock[rep] = stock[rep] - release_out[rep, m]
                 if totals:
                     ended = np.flatnonzero(was_live & ~live)  # back to the baseline
                     cur_short[ended] = 0.0
@@ -546,8 +576,9 @@ def propagate(
                     continue
             nr = runs if detail else int(todo.sum())
             rows = np.arange(runs) if detail else np.asarray(sel)
-            lam_r, ramp_r, t0_r = lam[sel], ramp[sel], t0[sel]
-            stock_r = stock[sel] if stocks or detail else stock
+            lam_r, t0_r = lam[sel], t0[sel]
+            ramp_r = (ramp[0] if substitution else ramp)[sel]
+            sub_level = sub_share[sel] * ramp[1][sel] if substitution else t0_r
             eps_d_r, eps_s_r, x_max_r, theta_r = eps_d[sel], eps_s[sel], x_max[sel], theta[sel]
             zeros_r = zeros[:nr]  # read-only
             # 1-2. events and the leakage / diversion share s_k = λ min(1, V_k / gross_k)
@@ -618,8 +649,10 @@ def propagate(
             draw = np.empty((nr, n)) if stocks else zeros_r
             received = np.empty((nr, n)) if stocks else zeros_r
             x = np.empty(nr)
-            if stocks:
-                stock_r = stock_r.copy()  # drawn down in place
+            changed_r = np.zeros(nr, dtype=bool)
+            substitute = work_extra[0, :nr] if substitution else zeros_r
+            inv_draw = work_extra[1, :nr] if inventories else zeros_r
+            pstock_sold = work_extra[2, :nr] if pstocks else zeros_r
             if totals:
                 targets = (cur_short, cur_supply, cur_release)
             else:
@@ -630,7 +663,7 @@ def propagate(
                 D0,
                 restraint,
                 active,
-                stock_r if stocks else zeros_r,
+                state,
                 rate,
                 bloc,
                 eligible,
@@ -643,6 +676,8 @@ def propagate(
                 eps_d_r,
                 eps_s_r,
                 x_max_r,
+                kappa[sel],
+                sub_level,
                 flags,
                 rows,
                 *targets,
@@ -652,8 +687,14 @@ def propagate(
                 got,
                 given,
                 demand_p,
+                substitute,
+                inv_draw,
+                pstock_sold,
+                changed_r,
                 x,
             )
+            changed[:] = False
+            changed[sel] = changed_r
             price[sel, m] = np.exp(x)
             if detail:
                 fr = frac * restricting
@@ -663,7 +704,7 @@ def propagate(
                     from_r = -direct - fr @ T + np.einsum("rk,rkj->rj", fr, phi_t)
                 imports = (
                     -(loss - outage)
-                    + (got - np.minimum(got, made))
+                    + (got - np.minimum(got, made + pstock_sold))
                     - given
                     + (received - np.minimum(received, draw))
                 )
@@ -675,7 +716,11 @@ def propagate(
                     ("availability_loss_t", loss),
                     ("excess_loss_t", excess),
                     ("stock_received_t", received),
-                    ("stock_remaining_t", stock_r),
+                    ("stock_remaining_t", state[:, 0]),
+                    ("substitute_t", substitute),
+                    ("inventory_draw_t", inv_draw),
+                    ("inventory_remaining_t", state[:, 1]),
+                    ("producer_stock_sold_t", pstock_sold),
                     ("spare_output_t", made),
                     ("spare_received_t", got),
                     ("resale_t", given),
@@ -684,10 +729,6 @@ def propagate(
                     ("imports_change_from_restricting_t", from_r),
                 ):
                     extra[key][sel, m] = val
-            if detail:
-                stock = stock_r
-            elif stocks:
-                stock[sel] = stock_r
     if totals:
         shortfall[:, 0] += cur_short
         supply_out[:, 0] += cur_supply

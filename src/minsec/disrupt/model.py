@@ -100,6 +100,24 @@ class Parameters:
         of what it no longer wants at price p to the short buyers (short-run demand
         destruction that frees tonnes); 0 = buyers with intact supply keep their baseline
         volumes (term contracts only), 1 = one fully integrated world market.
+    inventory_months:
+        Consumers' commercial inventories at the start, in months of their baseline
+        consumption (0 = none). A short buyer draws on them before it bids on the market.
+    inventory_draw_share:
+        κ in [0, 1]: share of a short buyer's remaining need it meets from its inventory
+        each month while the inventory lasts (the rest it bids for at the market price).
+    producer_inventory_months:
+        Producers' stocks at the start, in months of their production. A producer without
+        an event of its own sells from them at any price p ≥ 1, at most one month of its
+        production per month.
+    substitution_share:
+        Share of a short buyer's need that another product can meet at full ramp (e.g.
+        nickel pig iron and matte for nickel ore, synthetic for natural graphite). These
+        tonnes come from outside the commodity's trade basket: they reduce the shortfall
+        and the bidding for the basket, not the basket's imports.
+    substitution_ramp_months:
+        Months for substitution to reach its full share, from the first event of a run
+        (linear, like spare capacity).
     """
 
     months: int = 12
@@ -109,6 +127,11 @@ class Parameters:
     supply_elasticity: float = 0.1
     max_price_multiple: float = 20.0
     spot_share: float = 0.0
+    inventory_months: float = 0.0
+    inventory_draw_share: float = 1.0
+    producer_inventory_months: float = 0.0
+    substitution_share: float = 0.0
+    substitution_ramp_months: float = 12.0
 
 
 @dataclass(frozen=True)

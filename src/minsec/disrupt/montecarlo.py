@@ -27,7 +27,9 @@ consumption over the horizon (tonnes), L/C:
   the mean of the worst (1 − α)·R runs when (1 − α)·R is a whole number. It is computed
   exactly from the ⌊(1 − α)R⌋ + 1 largest values, kept across blocks (streamed top-k);
 * P(L > x·C) for the threshold x (default 10 %), and P(L > 0);
-* the price index p/p0 (mean over the horizon, and its peak month): mean, p5, p50, p95.
+* the price index p/p0 (mean over the horizon, and its peak month): mean, p5, p50, p95;
+  in ``meta``, the share of run-months with the price on the cap
+  (``price_cap_month_share``) and of runs that reach it (``price_cap_run_share``).
 """
 
 from __future__ import annotations
@@ -286,6 +288,8 @@ class BlockResult:
     price_mean: FloatArray  # (r,) mean p/p0 over the horizon
     price_peak: FloatArray  # (r,) max p/p0 over the horizon
     events: np.ndarray[Any, np.dtype[np.int64]]  # (n,) runs with a restriction by country
+    capped_months: int = 0  # run-months with the price on the cap
+    capped_runs: int = 0  # runs with at least one month on the cap
     raw: FloatArray | None = None  # (r, P) per-run annual shortfall, when kept
 
 
@@ -332,6 +336,8 @@ def run_block(ctx: _Context, block: int) -> BlockResult:
     tail = [_top(np.ascontiguousarray(loss[positive[:, j], j]), ctx.tail_size)
             for j in range(loss.shape[1])]  # fmt: skip
     price = np.asarray(outcome.price_index, dtype=np.float64)
+    cap = np.broadcast_to(np.asarray(ctx.params.max_price_multiple, dtype=np.float64), (r,))
+    at_cap = price >= cap[:, None] * (1.0 - 1e-12)
     return BlockResult(
         block=block,
         runs=r,
@@ -342,6 +348,8 @@ def run_block(ctx: _Context, block: int) -> BlockResult:
         price_mean=price.mean(axis=1),
         price_peak=price.max(axis=1),
         events=(shocks.export_fraction > 0).sum(axis=0).astype(np.int64),
+        capped_months=int(at_cap.sum()),
+        capped_runs=int(at_cap.any(axis=1).sum()),
         raw=loss if ctx.keep_runs else None,
     )
 
@@ -552,6 +560,10 @@ def _finish(ctx: _Context, reducer: _Reducer, alpha: float, meta: dict[str, Any]
         var[j] = top[k - 1] if top.size >= k else 0.0  # fewer positives: VaR is a zero run
         excess = top[top > var[j]] - var[j]
         cvar[j] = var[j] + math.fsum(excess.tolist()) / denom
+    meta["price_cap_month_share"] = sum(b.capped_months for b in blocks) / (
+        runs * ctx.params.months
+    )
+    meta["price_cap_run_share"] = sum(b.capped_runs for b in blocks) / runs
     price_mean = np.concatenate([b.price_mean for b in blocks])
     price_peak = np.concatenate([b.price_peak for b in blocks])
     events = np.sum([b.events for b in blocks], axis=0)

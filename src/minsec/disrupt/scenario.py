@@ -280,6 +280,11 @@ class ParameterOverrides(_Model):
     spot_share: Fraction | None = None
     spare_capacity: NonNegative | None = None
     spare_capacity_by_country: dict[CountryName, NonNegative] = Field(default_factory=dict)
+    inventory_months: NonNegative | None = None
+    inventory_draw_share: Fraction | None = None
+    producer_inventory_months: NonNegative | None = None
+    substitution_share: Fraction | None = None
+    substitution_ramp_months: NonNegative | None = None
 
 
 class BacktestSpec(_Model):
@@ -673,6 +678,7 @@ def engine_parameters(scenario: Scenario, stage_params: bl.CommodityParameters) 
         supply_elasticity=o.supply_elasticity,
         max_price_multiple=o.max_price_multiple,
         spot_share=o.spot_share,
+        **{k: getattr(o, k) for k in bl.BUFFER_KEYS},
     )
 
 
@@ -690,6 +696,7 @@ def _commodity_parameters(scenario: Scenario) -> bl.CommodityParameters:
         leakage=base.leakage,
         max_price_multiple=base.max_price_multiple,
         spot_share=base.spot_share,
+        **{k: getattr(base, k) for k in bl.BUFFER_KEYS},
         spare_capacity_by_country=by_country
         if o.spare_capacity is None
         else dict(o.spare_capacity_by_country),
@@ -711,12 +718,16 @@ class SimulationResult:
         apparent consumption), ``supply_t``, ``shortfall_t``, ``shortfall_pct`` (of
         apparent consumption), ``price_index``, ``price_change_pct``, ``price_usd_per_t``,
         ``value_at_risk_usd`` (shortfall × price), ``extra_cost_usd`` (supply × price
-        rise), ``stock_release_t`` (received from stockpiles), ``imports_change_t`` and
+        rise), ``stock_release_t`` (received from stockpiles), ``inventory_draw_t`` (drawn
+        from the party's commercial inventories), ``substitute_t`` (met by a substitute
+        product outside the basket), ``imports_change_t`` and
         ``imports_change_from_restricting_t``.
     summary:
         One row per stage × party over the horizon.
     market:
-        One row per stage × month: price and world totals (withheld, diverted, spare, …).
+        One row per stage × month: price (``at_price_cap`` when it sits on the cap) and
+        world totals (withheld, diverted, spare output, producers' stock sales, inventory
+        draws, substitutes, stockpile releases, shortfall).
     """
 
     scenario: Scenario
@@ -757,6 +768,9 @@ class SimulationResult:
                 k: {f: getattr(p, f) for f in p.__dataclass_fields__}
                 for k, p in self.parameters.items()
             },
+            "months_at_price_cap": {
+                k: int(m["at_price_cap"].sum()) for k, m in self.market.groupby("stage")
+            },
             "sources": list(sc.sources),
             "notes": list(self.notes),
         }
@@ -780,6 +794,7 @@ def _frames(
     out: Outcome,
     start: dt.date,
     parties: dict[str, tuple[str, ...]],
+    cap: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     months = out.price_index.shape[1]
     pos = {c: i for i, c in enumerate(b.countries)}
@@ -829,6 +844,8 @@ def _frames(
             "value_at_risk_usd": (short * price * p0).ravel(),
             "extra_cost_usd": (supply * (price - 1.0) * p0).ravel(),
             "stock_release_t": agg(e["stock_received_t"][0]).ravel(),
+            "inventory_draw_t": agg(e["inventory_draw_t"][0]).ravel(),
+            "substitute_t": agg(e["substitute_t"][0]).ravel(),
             "imports_change_t": agg(e["imports_change_t"][0]).ravel(),
             "imports_change_from_restricting_t": agg(
                 e["imports_change_from_restricting_t"][0]
@@ -845,10 +862,14 @@ def _frames(
             "price_index": out.price_index[0],
             "price_change_pct": 100.0 * (out.price_index[0] - 1.0),
             "price_usd_per_t": p0 * out.price_index[0],
+            "at_price_cap": out.price_index[0] >= cap * (1.0 - 1e-12),
             "withheld_t": e["withheld_t"][0].sum(axis=1),
             "diverted_t": e["diverted_t"][0].sum(axis=1),
             "outage_t": e["outage_t"][0].sum(axis=1),
             "spare_output_t": e["spare_output_t"][0].sum(axis=1),
+            "producer_stock_sold_t": e["producer_stock_sold_t"][0].sum(axis=1),
+            "inventory_draw_t": e["inventory_draw_t"][0].sum(axis=1),
+            "substitute_t": e["substitute_t"][0].sum(axis=1),
             "stock_release_t": out.stock_release_t[0].sum(axis=1),
             "world_shortfall_t": world_short,
             "world_shortfall_pct": 100.0 * world_short / world_d0 if world_d0 > 0 else np.nan,
@@ -870,6 +891,8 @@ def _summary(monthly: pd.DataFrame) -> pd.DataFrame:
         value_at_risk_usd=("value_at_risk_usd", "sum"),
         extra_cost_usd=("extra_cost_usd", "sum"),
         stock_release_t=("stock_release_t", "sum"),
+        inventory_draw_t=("inventory_draw_t", "sum"),
+        substitute_t=("substitute_t", "sum"),
         imports_change_t=("imports_change_t", "sum"),
     ).reset_index()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -959,7 +982,9 @@ def simulate(
             if alloc is not None:
                 response_frames.append(alloc[0])
                 response_short.append(alloc[1])
-        monthly, market = _frames(scenario, b, out, start, _parties(scenario, b))
+        monthly, market = _frames(
+            scenario, b, out, start, _parties(scenario, b), float(params.max_price_multiple)
+        )
         monthly_frames.append(monthly)
         market_frames.append(market)
     monthly_all = pd.concat(monthly_frames, ignore_index=True)
