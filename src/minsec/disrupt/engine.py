@@ -462,7 +462,6 @@ def propagate(
     inventories = bool((state[:, 1] > 0).any() and (kappa > 0).any())
     pstocks = bool((state[:, 2] > 0).any())
     substitution = bool((sub_share > 0).any())
-    stateful = stocks or inventories or pstocks
     restrain = bool((restraint > 0).any())
     flags = np.array([restrain, stocks, sharing, inventories, pstocks, substitution])
     zeros = np.zeros((runs, n))
