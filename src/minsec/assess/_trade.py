@@ -102,6 +102,25 @@ def quality_notes(
     ]
 
 
+def map_baskets_without_trade(store: Store, years: Iterable[int]) -> pd.DataFrame:
+    """GeoPolRisk baskets (``material_map``) with no trade row at all in a year.
+
+    One row per material and year: ``material, commodity, year, source, hs6`` (the basket's
+    codes, comma-joined). GeoPolRisk reads trade from the map's own source (the default
+    HS92 data), where germanium's 811230 stops in 2016: its import risk in later years
+    would be 0 for want of data, not of imports.
+    """
+    return store.query(
+        "WITH y AS (SELECT unnest(?::INTEGER[]) AS year) "
+        "SELECT m.material, any_value(m.commodity) AS commodity, y.year, m.source, "
+        "string_agg(DISTINCT m.hs6, ', ' ORDER BY m.hs6) AS hs6 "
+        "FROM material_map m CROSS JOIN y LEFT JOIN trade t "
+        "ON t.hs6 = m.hs6 AND t.source = m.source AND t.year = y.year "
+        "GROUP BY m.material, y.year, m.source HAVING count(t.hs6) = 0 ORDER BY ALL",
+        [sorted({int(y) for y in years})],
+    )
+
+
 def baskets(commodity_ids: Sequence[str] | None, revision: str) -> pd.DataFrame:
     """HS6 → commodity rows (one per code of each commodity's basket in ``revision``)."""
     field = "hs17" if revision.upper() == "HS17" else "hs92"

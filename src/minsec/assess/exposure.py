@@ -16,7 +16,9 @@ catalog's HS basket of c:
   weight), M and X are HS gross tonnes. Where every HS code of the basket has a content
   factor in the catalog, M and X are converted to contained tonnes and P to the same basis
   (``ir_basis = "content"``); otherwise ``ir_basis`` says the bases are mixed.
-* GeoPolRisk score (compatible and corrected, see :mod:`minsec.assess.geopolrisk`).
+* GeoPolRisk score (compatible and corrected, see :mod:`minsec.assess.geopolrisk`); NaN
+  where geopolrisk-py's own HS basket has no trade at all in the year (germanium's HS92
+  811230 after 2016), where the reference would report 0 for want of data.
 
 Unless a trade source is named, each commodity is read from the source that covers its
 HS basket in most of the requested years (default data first on ties): the embedded HS92
@@ -346,6 +348,22 @@ def _add_geopolrisk(
     keep = ["geopolrisk_material", "importer", "year", *[c for c in cols if c in scores.columns]]
     merged = out.merge(scores[keep], on=["geopolrisk_material", "importer", "year"], how="left")
     merged.attrs = {**out.attrs, "geopolrisk": dict(scores.attrs)}
+    # a basket without any trade in the year gives import risk 0 for want of data: unknown
+    empty = _trade.map_baskets_without_trade(store, gyears)
+    gaps = set(zip(empty["material"], empty["year"], strict=True))
+    hit = [
+        (m, y) in gaps for m, y in zip(merged["geopolrisk_material"], merged["year"], strict=True)
+    ]
+    if any(hit):
+        unknown = [c for c in cols if c != "hhi_gpr" and c in merged.columns]
+        merged.loc[hit, unknown] = np.nan
+        merged.attrs["geopolrisk"]["no_trade"] = [
+            f"{m} {y}: HS {h} has no trade in {s}"
+            for m, y, h, s in zip(
+                empty["material"], empty["year"], empty["hs6"], empty["source"], strict=True
+            )
+            if m in materials
+        ]
     return merged
 
 

