@@ -59,6 +59,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from minsec.sources.hs17_gage import EXTRACT, HEADER, PROVENANCE
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ATLAS = ROOT.parent / "shared" / "data" / "trade" / "critical-materials-atlas"
 DEFAULT_PRODUCT_CODES = (
@@ -70,19 +72,8 @@ DEFAULT_PRODUCT_CODES = (
     / "product_codes_HS17_V202401.csv"
 )
 DEFAULT_OUT = ROOT / "src" / "minsec" / "sources" / "data"
-EXTRACT = "baci_hs17_gage.csv"
-PROVENANCE = "baci_hs17_gage.provenance.json"
 MATERIALS = ("gallium", "germanium")
-COLUMNS = (
-    "year",
-    "exporter",
-    "importer",
-    "hs6",
-    "value_kusd",
-    "quantity_t",
-    "coverage",
-    "quantity_basis",
-)
+COLUMNS = HEADER  # the layout minsec reads (minsec.sources.hs17_gage)
 #: JUDGEMENT: a reporter record's value must be within exp(±0.2) (−18 %…+22 %) of BACI's
 #: for its net weight to stand for the flow; on 2024 this keeps the quantity error of the
 #: matched flows under 10 % (value-weighted) while covering about 60 % of the value.
