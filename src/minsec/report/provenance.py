@@ -35,10 +35,23 @@ _DATASETS: dict[str, dict[str, tuple[str, str, str]]] = {
             "https://www.worldbank.org/en/publication/worldwide-governance-indicators",
         ),
     },
-    "baci": {
+    **{
+        kind: {
+            "trade": (
+                "BACI bilateral trade",
+                "CEPII (Gaulier & Zignago 2010)",
+                "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
+            ),
+        }
+        for kind in ("baci", "baci-csv", "baci-parquet")
+    },
+    "baci-hs17-extract": {
         "trade": (
-            "BACI bilateral trade",
-            "CEPII (Gaulier & Zignago 2010)",
+            "BACI bilateral trade, HS17 extract shipped with minsec (HS 811292 bundles "
+            "gallium, germanium, hafnium, indium, niobium, rhenium and vanadium: unwrought, "
+            "waste and scrap, powders; no flow is one metal alone)",
+            "CEPII (Gaulier & Zignago 2010); extract of the public files built by minsec "
+            "(scripts/build_hs17_extract.py)",
             "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
         ),
     },

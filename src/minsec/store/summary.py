@@ -12,24 +12,25 @@ _COMMODITY_TABLES = [
     t for t, cols in schema.tables().items() if any(c.name == "commodity" for c in cols)
 ]
 
+COLUMNS = [
+    "source",
+    "kind",
+    "version",
+    "rows",
+    "tables",
+    "years",
+    "commodities",
+    "sha256",
+    "imported_at",
+    "licence",
+]
+
 
 def summary(store: Store) -> pd.DataFrame:
-    """One row per imported source: rows per table, checksum, years and commodities covered."""
+    """One row per imported source: rows, years, commodities, checksum, time, licence."""
     prov = store.status()
     if prov.empty:
-        return pd.DataFrame(
-            columns=[
-                "source",
-                "kind",
-                "version",
-                "rows",
-                "tables",
-                "years",
-                "commodities",
-                "sha256",
-                "imported_at",
-            ]
-        )
+        return pd.DataFrame(columns=COLUMNS)
     years_sql = " UNION ALL ".join(
         f'SELECT source, min(year) AS lo, max(year) AS hi FROM "{t}" GROUP BY source'
         for t in _YEAR_TABLES
@@ -50,16 +51,5 @@ def summary(store: Store) -> pd.DataFrame:
     ]
     out["commodities"] = out["n"].fillna(0).astype("int64")
     out["imported_at"] = out["imported_at"].astype("string")
-    return out[
-        [
-            "source",
-            "kind",
-            "version",
-            "rows",
-            "tables",
-            "years",
-            "commodities",
-            "sha256",
-            "imported_at",
-        ]
-    ]
+    out["licence"] = out["licence"].fillna("")
+    return out[COLUMNS]
