@@ -110,8 +110,7 @@ def set_measure(fields: Mapping[str, Any], path: Path | None = None) -> tariffs.
     try:
         measure = tariffs.parse_measure(fields, packaged.hs_extra, file=str(target), user=True)
     except ValueError as exc:
-        field_name, sep, _ = str(exc).partition(":")
-        column = field_name if sep and " " not in field_name else None
+        column = exc.field if isinstance(exc, tariffs.FieldError) else None
         raise InputError(str(exc), column=column) from None
     row = {**dict(fields), "id": measure.id, "valid_from": measure.valid_from}
     if measure.valid_to is not None:

@@ -65,6 +65,15 @@ MAX_DUTY = 10.0
 _CONF_ORDER = {c: i for i, c in enumerate(("high", "medium", "user", "low", "judgement"))}
 
 
+class FieldError(ValueError):
+    """A bad value in one field of a row (``field`` names it)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        text = message if message.startswith(field_name) else f"{field_name}: {message}"
+        super().__init__(text)
+        self.field = field_name
+
+
 @dataclass(frozen=True)
 class Measure:
     """One row of ``[[measure]]`` (see the header of ``data/tariffs.toml``)."""
@@ -336,28 +345,29 @@ def parse_measure(
     """Check one ``[[measure]]`` table; ValueError naming the field at fault."""
     unknown = sorted(set(d) - _MEASURE_FIELDS)
     if unknown:
-        raise ValueError(
-            f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(_MEASURE_FIELDS))})"
+        raise FieldError(
+            unknown[0],
+            f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(_MEASURE_FIELDS))})",
         )
     kind = _text(d, "kind", required=True).lower()
     if kind not in KINDS:
         hint = suggestion(kind, list(KINDS))
-        raise ValueError(
-            f"kind: unknown kind {kind!r}; kinds are {', '.join(KINDS)}"
-            + (f" ({hint})" if hint else "")
+        raise FieldError(
+            "kind",
+            f"unknown kind {kind!r}; kinds are {', '.join(KINDS)}" + (f" ({hint})" if hint else ""),
         )
 
     def field_(name: str, fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
         except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from None
+            raise FieldError(name, str(exc)) from None
 
     hs = field_("hs", check_hs, d.get("hs", ""), extra)
     origin = field_("origin", check_party, d.get("origin", ALL), "origin")
     destination = field_("destination", check_party, d.get("destination", ""), "destination")
     if destination == ALL and kind not in ("mfn", "user"):
-        raise ValueError(f"destination: a {kind} measure needs a destination country or bloc")
+        raise FieldError("destination", f"a {kind} measure needs a destination country or bloc")
     specific = _text(d, "specific")
     duty: float | None
     if "duty" in d:
@@ -365,30 +375,31 @@ def parse_measure(
     elif kind == "safeguard" or (kind == "mfn" and specific):
         duty = None
     else:
-        raise ValueError("duty is required (an ad valorem fraction, 0.25 = 25 %)")
+        raise FieldError("duty", "duty is required (an ad valorem fraction, 0.25 = 25 %)")
     if kind == "deal-cap":
         assert duty is not None
         if not 0.0 < duty <= 1.0:
-            raise ValueError(
-                f"duty: a deal cap is the all-in rate the deal sets, between 0 and 1 "
-                f"(got {duty:g}): no MFN-plus-additional duty can meet that target"
+            raise FieldError(
+                "duty",
+                f"a deal cap is the all-in rate the deal sets, between 0 and 1 "
+                f"(got {duty:g}): no MFN-plus-additional duty can meet that target",
             )
         if origin == ALL:
-            raise ValueError("origin: a deal cap applies to the deal partner; name the country")
+            raise FieldError("origin", "a deal cap applies to the deal partner; name the country")
     applies_to = _text(d, "applies_to").lower()
     if kind == "deal-cap":
         applies_to = applies_to or "reciprocal"
         if applies_to not in ("reciprocal", "section232"):
-            raise ValueError(f"applies_to: reciprocal or section232, got {applies_to!r}")
+            raise FieldError("applies_to", f"reciprocal or section232, got {applies_to!r}")
     elif applies_to:
-        raise ValueError("applies_to is only for deal-cap rows")
+        raise FieldError("applies_to", "applies_to is only for deal-cap rows")
     start = field_("valid_from", check_date, d.get("valid_from", ""), "valid_from")
     end = field_("valid_to", check_date, d["valid_to"], "valid_to") if "valid_to" in d else None
     if end is not None and end < start:
-        raise ValueError(f"valid_to {end} is before valid_from {start}")
+        raise FieldError("valid_to", f"valid_to {end} is before valid_from {start}")
     confidence = _text(d, "confidence") or ("user" if user else "")
     if confidence not in CONFIDENCE:
-        raise ValueError(f"confidence: one of {', '.join(CONFIDENCE)}, got {confidence!r}")
+        raise FieldError("confidence", f"one of {', '.join(CONFIDENCE)}, got {confidence!r}")
     source = field_("source", _text, d, "source", True)
     mid = _text(d, "id") or f"{kind}-{hs or 'all'}-{origin}-{destination}-{start.isoformat()}"
     return Measure(
