@@ -29,6 +29,7 @@ This links the layers end to end (``docs/finance.md``, "minsec plan"):
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -62,6 +63,47 @@ DEFAULT_INSTRUMENTS = (
 P90_Z = 1.2815515655446004  # standard normal 90th percentile
 
 
+class LandedCostSpec(BaseModel):
+    """Price the projects' offtake against a rival origin's landed cost (finance/netback.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rival: str = Field(
+        description="The origin whose landed cost the output competes with in each offtake "
+        "destination, e.g. CHN (a country)."
+    )
+    hs6: str | None = Field(
+        default=None,
+        description="HS6 code of the traded product (default: the first code "
+        "of the commodity's basket).",
+    )
+    date: dt.date | None = Field(
+        default=None, description="Day whose duties apply (default: 1 January of start_year)."
+    )
+
+    @field_validator("rival")
+    @classmethod
+    def _rival(cls, v: str) -> str:
+        from minsec.catalog import countries
+
+        found = countries.find(v)
+        if found is None:
+            raise ValueError(f"unknown country {v!r}")
+        return found
+
+    @field_validator("hs6")
+    @classmethod
+    def _hs6(cls, v: str | None) -> str | None:
+        from minsec.catalog import tariffs as tf
+
+        if v is None:
+            return v
+        code = tf.check_hs(v, tf.book(user=False).hs_extra, allow_all=False)
+        if len(code) != 6:
+            raise ValueError(f"give a 6-digit HS code, got {v!r}")
+        return code
+
+
 class MineralSpec(BaseModel):
     """Per-mineral settings of a plan."""
 
@@ -78,6 +120,12 @@ class MineralSpec(BaseModel):
     demand_growth: float = Field(default=0.0, ge=-0.5, le=1.0, description="Per year.")
     price_usd_per_t: float | None = Field(default=None, gt=0, description="Flat price, USD/t.")
     year: int | None = Field(default=None, ge=1900, le=2100, description="Baseline year.")
+    landed_cost: LandedCostSpec | None = Field(
+        default=None,
+        description="Price each project's output by its offtake destinations' netbacks "
+        "against a rival origin's landed cost (duties and freight from the tariff data) "
+        "instead of the flat price.",
+    )
 
 
 class ProjectSpec(BaseModel):
@@ -263,16 +311,13 @@ def _clean(row: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
-def _offtake_map(
-    raw: dict[str, float] | str | None, partners: dict[str, tuple[str, ...]], pid: str
-) -> tuple[dict[str, float], float]:
-    """Offtake shares per partner label and the share going to like-minded buyers."""
+def offtake_shares(raw: dict[str, float] | str | None, pid: str) -> dict[str, float]:
+    """Offtake shares per buyer label (countries or blocs); empty when none is given."""
     from minsec.catalog import blocs
     from minsec.sources.projects import parse_offtake
 
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        equal = {label: 1.0 / len(partners) for label in partners}
-        return equal, 1.0
+        return {}
     try:
         items = parse_offtake(raw) if isinstance(raw, str) else {}
         if isinstance(raw, dict):
@@ -281,6 +326,19 @@ def _offtake_map(
                 items[label] = items.get(label, 0.0) + float(share)
     except ValueError as exc:
         raise InputError(f"project {pid!r}: offtake: {exc}", column="offtake") from None
+    return items
+
+
+def _offtake_map(
+    raw: dict[str, float] | str | None, partners: dict[str, tuple[str, ...]], pid: str
+) -> tuple[dict[str, float], float]:
+    """Offtake shares per partner label and the share going to like-minded buyers."""
+    from minsec.catalog import blocs
+
+    items = offtake_shares(raw, pid)
+    if not items:
+        equal = {label: 1.0 / len(partners) for label in partners}
+        return equal, 1.0
     like = set(blocs.blocs()["like-minded"].members) if "like-minded" in blocs.blocs() else set()
     out = dict.fromkeys(partners, 0.0)
     like_share = 0.0
@@ -411,7 +469,11 @@ def evaluate_options(cand: Candidate, spec: PlanSpec) -> tuple[list[Option], boo
     from minsec.finance import projects
 
     row = cand.row
-    price = (spec.minerals.get(str(row["commodity"])) or MineralSpec()).price_usd_per_t
+    mineral = spec.minerals.get(str(row["commodity"])) or MineralSpec()
+    price = mineral.price_usd_per_t
+    note = None
+    if mineral.landed_cost is not None:
+        price, note = landed_cost_price(cand, mineral, spec)
     inputs = projects.inputs_for(
         row, price_usd_per_t=price, discount_rate=spec.discount_rate, start_year=spec.start_year
     )
@@ -435,7 +497,43 @@ def evaluate_options(cand: Candidate, spec: PlanSpec) -> tuple[list[Option], boo
                 sponsor_npv_usd=float(s["sponsor_npv_usd"] or 0.0),
             )
         )
-    return out, bool(plain["bankable"]), projects.assumptions(row)
+    assumed = projects.assumptions(row)
+    assumed["price_used_usd_per_t"] = float(inputs.prices()[0])
+    if note is not None:
+        assumed["price_note"] = note
+    return out, bool(plain["bankable"]), assumed
+
+
+def landed_cost_price(cand: Candidate, mineral: MineralSpec, spec: PlanSpec) -> tuple[float, str]:
+    """A candidate's price from its offtake netbacks (:mod:`minsec.finance.netback`).
+
+    The world price is the mineral's ``price_usd_per_t`` or the commodity default; the
+    destinations are the project's offtake (all buyers), or the partners in equal shares
+    when it has none.
+    """
+    from minsec.catalog import commodities
+    from minsec.catalog import tariffs as tf
+    from minsec.finance import netback, projects
+
+    lc = mineral.landed_cost
+    assert lc is not None
+    row = cand.row
+    cid = str(row["commodity"])
+    where = f"minerals.{cid}.landed_cost"
+    world = mineral.price_usd_per_t or projects.assumptions(row).get("price_usd_per_t")
+    if world is None:
+        raise InputError(f"no world price for {cid}: give price_usd_per_t", column=where)
+    c = commodities.get(cid)
+    hs6 = lc.hs6 or next(iter((*c.hs17, *c.hs92)), None)
+    if hs6 is None:
+        raise InputError(f"{cid} has no HS code in the catalog: give hs6", column=where)
+    day = lc.date or dt.date(spec.start_year, 1, 1)
+    offtake = offtake_shares(row.get("offtake"), str(row["project_id"])) or cand.offtake
+    price, parts = netback.netback_price(
+        float(world), str(row["country"]), offtake, hs6=hs6, rival=lc.rival, day=day,
+        book=tf.book(), where=where,
+    )  # fmt: skip
+    return price, f"{row['project_id']}: {netback.describe(price, parts, lc.rival)}"
 
 
 # --------------------------------------------------------------------------- timing
@@ -620,6 +718,8 @@ def run_plan(
         options.append(opts)
         bankable_plain.append(plain)
         assumed.append(a)
+        if "price_note" in a:
+            notes.append(str(a["price_note"]))
     n_p = len(cands)
     n_k = max(len(o) for o in options)
     cost = np.full((n_p, n_k), np.nan)
@@ -845,6 +945,7 @@ def _tables(
                 "status": c.row.get("status"),
                 "capacity_tpy": c.row.get("capacity_tpy"),
                 "capex_usd": float(c.row["capex_musd"]) * 1e6,
+                "price_usd_per_t": assumed[i].get("price_used_usd_per_t"),
                 "chosen": chosen,
                 "participation": x,
                 "instrument": o.spec if o else None,
