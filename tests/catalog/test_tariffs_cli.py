@@ -1,4 +1,4 @@
-"""`minsec tariffs show|set|remove`, run as a user would: round trip, every bad input."""
+"""`minsec tariffs show|set|unset`, run as a user would: round trip, every bad input."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_set_show_remove_round_trip(capsys: pytest.CaptureFixture[str]) -> None:
     assert again.code == 0, again.err
     assert _duty(capsys, "250490", "CHN", "2026-02-01")["duty_pct"] == pytest.approx(50.0)
     assert path.read_text().count("[[measure]]") == 1
-    gone = run_cli(capsys, "tariffs", "remove", "user-250490-CHN-USA-2026-01-01")
+    gone = run_cli(capsys, "tariffs", "unset", "user-250490-CHN-USA-2026-01-01")
     assert gone.code == 0, gone.err
     assert _duty(capsys, "250490", "CHN", "2026-02-01")["duty_pct"] == pytest.approx(35.0)
 
@@ -102,9 +102,9 @@ def test_nothing_written_when_no_file_yet(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_remove_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    res = run_cli(capsys, "tariffs", "remove", "us-301-natural-graphite")
+    res = run_cli(capsys, "tariffs", "unset", "us-301-natural-graphite")
     assert res.code == 2 and "it is a packaged row" in res.err
-    res = run_cli(capsys, "tariffs", "remove", "nope")
+    res = run_cli(capsys, "tariffs", "unset", "nope")
     assert res.code == 2 and "your rows are: none" in res.err
 
 

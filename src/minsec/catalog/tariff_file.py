@@ -1,7 +1,7 @@
 """Writing the user's tariff file (``$MINSEC_HOME/tariffs.toml``), one transaction per change.
 
 :func:`set_measure` adds a ``[[measure]]`` row (or replaces the user's row of the same
-id); :func:`remove_measure` deletes one. The file is edited as text, block by block, so
+id); :func:`unset_measure` deletes one. The file is edited as text, block by block, so
 a user's comments and layout survive; the new text is checked together with the packaged
 rows (:func:`minsec.catalog.tariffs.parse_book`) and only then written, through a
 temporary file and an atomic rename: a bad input changes nothing.
@@ -132,7 +132,7 @@ def set_measure(fields: Mapping[str, Any], path: Path | None = None) -> tariffs.
     return next(m for m in checked.measures if m.id == measure.id)
 
 
-def remove_measure(measure_id: str, path: Path | None = None) -> None:
+def unset_measure(measure_id: str, path: Path | None = None) -> None:
     """Delete the user's row ``measure_id`` (a packaged row cannot be removed, only replaced)."""
     target = path or tariffs.user_path()
     parts = _blocks(target.read_text("utf-8")) if target.exists() else []

@@ -215,15 +215,15 @@ def tariffs_set(
     )
 
 
-@tariffs_app.command("remove")
-def tariffs_remove(
+@tariffs_app.command("unset")
+def tariffs_unset(
     measure_id: Annotated[str, typer.Argument(metavar="ID", help="Id of one of your rows.")],
 ) -> None:
-    """Remove one of your rows from $MINSEC_HOME/tariffs.toml."""
+    """Take one of your rows out of $MINSEC_HOME/tariffs.toml (packaged rows stay)."""
     from minsec.catalog import tariff_file
 
-    tariff_file.remove_measure(measure_id)
-    err.print(f"removed {measure_id}", highlight=False)
+    tariff_file.unset_measure(measure_id)
+    err.print(f"unset {measure_id}", highlight=False)
 
 
 _LANDED_TABLE = [
