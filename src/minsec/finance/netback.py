@@ -26,10 +26,50 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from minsec.catalog import blocs, countries
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from minsec.catalog import blocs, commodities, countries
 from minsec.catalog import tariffs as tf
 from minsec.errors import InputError
+
+
+class LandedCostSpec(BaseModel):
+    """Price the projects' offtake against a rival origin's landed cost (finance/netback.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rival: str = Field(
+        description="The origin whose landed cost the output competes with in each offtake "
+        "destination, e.g. CHN (a country)."
+    )
+    hs6: str | None = Field(
+        default=None,
+        description="HS6 code of the traded product (default: the first code "
+        "of the commodity's basket).",
+    )
+    date: dt.date | None = Field(
+        default=None, description="Day whose duties apply (default: 1 January of start_year)."
+    )
+
+    @field_validator("rival")
+    @classmethod
+    def _rival(cls, v: str) -> str:
+        found = countries.find(v)
+        if found is None:
+            raise ValueError(f"unknown country {v!r}")
+        return found
+
+    @field_validator("hs6")
+    @classmethod
+    def _hs6(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        code = tf.check_hs(v, tf.book(user=False).hs_extra, allow_all=False)
+        if len(code) != 6:
+            raise ValueError(f"give a 6-digit HS code, got {v!r}")
+        return code
 
 
 @dataclass(frozen=True)
@@ -103,3 +143,35 @@ def describe(price: float, parts: list[Netback], rival: str) -> str:
     """One line for a plan's notes: the price and each destination's netback."""
     each = ", ".join(f"{n.destination} {n.share:.0%} at {n.netback_usd_per_t:,.0f}" for n in parts)
     return f"price {price:,.0f} USD/t from netbacks against {rival}'s landed cost ({each})"
+
+
+def project_price(
+    row: Mapping[str, Any],
+    offtake: Mapping[str, float],
+    landed: LandedCostSpec,
+    world_price_usd_per_t: float | None,
+    start_year: int,
+) -> tuple[float, str]:
+    """A plan candidate's price from its offtake netbacks, and a note for the plan.
+
+    ``row`` is the project (``project_id``, ``country``, ``commodity``); ``offtake`` its
+    buyers' shares; the world price is ``world_price_usd_per_t`` or the commodity default
+    of ``finance/data/defaults.toml``. Errors name ``minerals.<id>.landed_cost``.
+    """
+    from minsec.finance import projects
+
+    cid = str(row["commodity"])
+    where = f"minerals.{cid}.landed_cost"
+    world = world_price_usd_per_t or projects.assumptions(dict(row)).get("price_usd_per_t")
+    if world is None:
+        raise InputError(f"no world price for {cid}: give price_usd_per_t", column=where)
+    c = commodities.get(cid)
+    hs6 = landed.hs6 or next(iter((*c.hs17, *c.hs92)), None)
+    if hs6 is None:
+        raise InputError(f"{cid} has no HS code in the catalog: give hs6", column=where)
+    day = landed.date or dt.date(start_year, 1, 1)
+    price, parts = netback_price(
+        float(world), str(row["country"]), offtake, hs6=hs6, rival=landed.rival, day=day,
+        book=tf.book(), where=where,
+    )  # fmt: skip
+    return price, f"{row['project_id']}: {describe(price, parts, landed.rival)}"

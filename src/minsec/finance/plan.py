@@ -29,7 +29,6 @@ This links the layers end to end (``docs/finance.md``, "minsec plan"):
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from minsec.errors import InputError
 from minsec.finance import portfolio
+from minsec.finance.netback import LandedCostSpec
 from minsec.finance.portfolio import FloatArray
 
 Progress = Callable[[str, float], None]
@@ -61,47 +61,6 @@ DEFAULT_INSTRUMENTS = (
     "grant:capex_share=0.2",
 )
 P90_Z = 1.2815515655446004  # standard normal 90th percentile
-
-
-class LandedCostSpec(BaseModel):
-    """Price the projects' offtake against a rival origin's landed cost (finance/netback.py)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rival: str = Field(
-        description="The origin whose landed cost the output competes with in each offtake "
-        "destination, e.g. CHN (a country)."
-    )
-    hs6: str | None = Field(
-        default=None,
-        description="HS6 code of the traded product (default: the first code "
-        "of the commodity's basket).",
-    )
-    date: dt.date | None = Field(
-        default=None, description="Day whose duties apply (default: 1 January of start_year)."
-    )
-
-    @field_validator("rival")
-    @classmethod
-    def _rival(cls, v: str) -> str:
-        from minsec.catalog import countries
-
-        found = countries.find(v)
-        if found is None:
-            raise ValueError(f"unknown country {v!r}")
-        return found
-
-    @field_validator("hs6")
-    @classmethod
-    def _hs6(cls, v: str | None) -> str | None:
-        from minsec.catalog import tariffs as tf
-
-        if v is None:
-            return v
-        code = tf.check_hs(v, tf.book(user=False).hs_extra, allow_all=False)
-        if len(code) != 6:
-            raise ValueError(f"give a 6-digit HS code, got {v!r}")
-        return code
 
 
 class MineralSpec(BaseModel):
@@ -466,14 +425,17 @@ class Option:
 def evaluate_options(cand: Candidate, spec: PlanSpec) -> tuple[list[Option], bool, dict[str, Any]]:
     """Finance figures of each instrument option, bankability without support, assumptions."""
     from minsec.finance import instruments as ins
-    from minsec.finance import projects
+    from minsec.finance import netback, projects
 
     row = cand.row
     mineral = spec.minerals.get(str(row["commodity"])) or MineralSpec()
     price = mineral.price_usd_per_t
     note = None
     if mineral.landed_cost is not None:
-        price, note = landed_cost_price(cand, mineral, spec)
+        offtake = offtake_shares(row.get("offtake"), str(row["project_id"])) or cand.offtake
+        price, note = netback.project_price(
+            row, offtake, mineral.landed_cost, mineral.price_usd_per_t, spec.start_year
+        )
     inputs = projects.inputs_for(
         row, price_usd_per_t=price, discount_rate=spec.discount_rate, start_year=spec.start_year
     )
@@ -502,38 +464,6 @@ def evaluate_options(cand: Candidate, spec: PlanSpec) -> tuple[list[Option], boo
     if note is not None:
         assumed["price_note"] = note
     return out, bool(plain["bankable"]), assumed
-
-
-def landed_cost_price(cand: Candidate, mineral: MineralSpec, spec: PlanSpec) -> tuple[float, str]:
-    """A candidate's price from its offtake netbacks (:mod:`minsec.finance.netback`).
-
-    The world price is the mineral's ``price_usd_per_t`` or the commodity default; the
-    destinations are the project's offtake (all buyers), or the partners in equal shares
-    when it has none.
-    """
-    from minsec.catalog import commodities
-    from minsec.catalog import tariffs as tf
-    from minsec.finance import netback, projects
-
-    lc = mineral.landed_cost
-    assert lc is not None
-    row = cand.row
-    cid = str(row["commodity"])
-    where = f"minerals.{cid}.landed_cost"
-    world = mineral.price_usd_per_t or projects.assumptions(row).get("price_usd_per_t")
-    if world is None:
-        raise InputError(f"no world price for {cid}: give price_usd_per_t", column=where)
-    c = commodities.get(cid)
-    hs6 = lc.hs6 or next(iter((*c.hs17, *c.hs92)), None)
-    if hs6 is None:
-        raise InputError(f"{cid} has no HS code in the catalog: give hs6", column=where)
-    day = lc.date or dt.date(spec.start_year, 1, 1)
-    offtake = offtake_shares(row.get("offtake"), str(row["project_id"])) or cand.offtake
-    price, parts = netback.netback_price(
-        float(world), str(row["country"]), offtake, hs6=hs6, rival=lc.rival, day=day,
-        book=tf.book(), where=where,
-    )  # fmt: skip
-    return price, f"{row['project_id']}: {netback.describe(price, parts, lc.rival)}"
 
 
 # --------------------------------------------------------------------------- timing
