@@ -44,6 +44,14 @@ _TABLE_COLUMNS = {
         "stage", "date", "partner", "coordinated", "need_t", "received_t", "shortfall_t",
         "shortfall_pct",
     ],
+    View.trade_shift: [
+        "stage", "party", "from_taxed_baseline_t", "from_taxed_change_t", "from_taxed_change_pct",
+        "from_others_baseline_t", "from_others_change_t", "from_others_change_pct",
+    ],
+    View.tariff_sources: [
+        "stage", "importer", "rank", "origin", "role", "duty_after_pct",
+        "landed_before_usd_per_t", "landed_after_usd_per_t", "baseline_t", "change_t",
+    ],
 }  # fmt: skip
 
 TradeSourceOpt = Annotated[
@@ -76,7 +84,9 @@ def simulate_cmd(
             help="summary: per importer and bloc over the horizon; monthly: per month, "
             "importer and bloc; market: price and world totals per month; response: the "
             "coordinated allied allocation (who ships or releases what to whom); "
-            "response-shortfall: shortfall with and without coordination.",
+            "response-shortfall: shortfall with and without coordination; trade-shift "
+            "(tariff events): per importer and bloc, imports from the taxed origins and from "
+            "others; tariff-sources: the origins a taxing importer turns to, by landed cost.",
             case_sensitive=False,
         ),
     ] = View.summary,

@@ -232,3 +232,5 @@ class ResultTable(StrEnum):
     market = "market"
     response = "response"
     response_shortfall = "response-shortfall"
+    trade_shift = "trade-shift"
+    tariff_sources = "tariff-sources"

@@ -46,11 +46,14 @@ from pydantic import (
 
 from minsec.assess import _trade
 from minsec.catalog import blocs, commodities, countries
+from minsec.catalog import tariffs as tf
 from minsec.catalog._names import suggestion
 from minsec.errors import DataMissingError, InputError, MinsecError, UnknownNameError
 from minsec.store import Store
 
 from . import baseline as bl
+from . import tariff as tariff_mod
+from . import tariff_report
 from .engine import propagate
 from .model import Baseline, Outcome, Parameters, Responses, ResultTable, Shocks
 
@@ -223,7 +226,48 @@ class Chokepoint(_Event):
     fraction: Fraction = 1.0
 
 
-Event = Annotated[ExportRestriction | ProductionOutage | Chokepoint, Field(discriminator="type")]
+def _duty(value: float) -> float:
+    from minsec.catalog.tariffs import check_duty
+
+    return check_duty(value)
+
+
+DutyValue = Annotated[float, AfterValidator(_duty)]
+NamedParties = Annotated[
+    list[PartyName], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)
+]
+
+
+class Tariff(_Event):
+    """An importer raises its duty on some exporters' goods: an Armington trade shift.
+
+    See :mod:`minsec.disrupt.tariff` and docs/tariffs.md. ``duty`` is the new all-in ad
+    valorem rate (0.935 = 93.5 %), ``increase`` the points added to the rate in force;
+    the rate before is ``from_duty`` or the tariff data's on the day before ``start``.
+    """
+
+    type: Literal["tariff"] = "tariff"
+    importer: NamedParties
+    exporters: NamedParties
+    hs6: list[HS6] | None = Field(default=None, description="HS codes taxed (default: basket)")
+    duty: DutyValue | None = Field(default=None, description="new all-in duty, a fraction")
+    increase: DutyValue | None = Field(default=None, description="points added to the duty")
+    from_duty: DutyValue | None = Field(default=None, description="duty before (default: data)")
+    elasticity: NonNegative | None = Field(default=None, description="Armington sigma")
+    diversion: Fraction | None = Field(default=None, description="share of freed tonnes diverted")
+
+    @model_validator(mode="after")
+    def _check(self) -> Tariff:
+        if (self.duty is None) == (self.increase is None):
+            raise ValueError("give exactly one of duty (the new all-in rate) or increase")
+        if ALL in (*self.importer, *self.exporters):
+            raise ValueError("name the importer and exporters (countries or blocs), not 'all'")
+        return self
+
+
+Event = Annotated[
+    ExportRestriction | ProductionOutage | Chokepoint | Tariff, Field(discriminator="type")
+]
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -326,6 +370,7 @@ class Scenario(_Model):
 
 _TAGS = {
     "export_restriction",
+    "tariff",
     "production_outage",
     "chokepoint",
     "stockpile_release",
@@ -352,7 +397,7 @@ def _message(error: Any) -> str:
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; see docs/disruption.md for the fields)"
     if kind == "union_tag_not_found":
-        return "needs `type:` (export_restriction, production_outage, chokepoint; or for "
+        return "needs `type:` (export_restriction, production_outage, chokepoint, tariff; or for "
         "responses stockpile_release, demand_restraint, allied_sharing)"
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
@@ -543,6 +588,12 @@ def build_shocks(
         return s
 
     pos = {c: i for i, c in enumerate(b.countries)}
+    leak = tariff_mod.leakage_note(scenario.events, scenario.commodity, scenario.parameters.leakage)
+    notes.extend([leak] if leak else [])
+
+    def sigma(ev: Tariff) -> float:
+        return tariff_mod.sigma_for(ev, scenario.commodity)
+
     for i, ev in enumerate(scenario.events):
         if ev.stages is not None and b.stage not in ev.stages:
             continue
@@ -582,6 +633,14 @@ def build_shocks(
             slot = slot_for({k})
             slot.outage_fraction[0, k] = ev.fraction
             slot.start[0, k], slot.duration[0, k] = s0, dur
+        elif isinstance(ev, Tariff):
+            plan = tariff_mod.translate(ev, f"events[{i}]", b, store, tf.book(), sigma(ev))
+            notes.extend(plan.notes)
+            for k, mask, fraction in plan.layers:
+                slot = slot_for({k})
+                slot.export_fraction[0, k] = fraction
+                slot.targets[k] = mask
+                slot.start[0, k], slot.duration[0, k] = s0, dur
         else:
             links = np.zeros((n, n), dtype=bool)
             for link in ev.links:
@@ -672,7 +731,7 @@ def engine_parameters(scenario: Scenario, stage_params: bl.CommodityParameters) 
     o = scenario.parameters
     return stage_params.engine_parameters(
         scenario.months,
-        leakage=o.leakage,
+        leakage=tariff_mod.engine_leakage(scenario.events, scenario.commodity, o.leakage),
         ramp_months=o.ramp_months,
         demand_elasticity=o.demand_elasticity,
         supply_elasticity=o.supply_elasticity,
@@ -746,6 +805,12 @@ class SimulationResult:
     coordinated (LP) and the uncoordinated outcome (``coordinated`` column)."""
     response_shortfall: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Shortfall per stage × month × partner with and without coordination."""
+    trade_shift: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """With tariff events: per stage × party, imports from the taxed origins and from
+    others over the horizon, baseline and change (:func:`minsec.disrupt.tariff.trade_shift`)."""
+    tariff_sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """With tariff events: per event × taxing importer, origins by landed cost and the
+    tonnes the importer turns to each (:func:`minsec.disrupt.tariff.sources`)."""
 
     def table(self, which: ResultTable | str) -> pd.DataFrame:
         """One of the result's tables by name (see :class:`ResultTable`)."""
@@ -956,6 +1021,8 @@ def simulate(
     monthly_frames, market_frames = [], []
     response_frames: list[pd.DataFrame] = []
     response_short: list[pd.DataFrame] = []
+    shift_frames: list[pd.DataFrame] = []
+    source_frames: list[pd.DataFrame] = []
     for stage in stages:
         step(f"baseline {scenario.commodity} {stage} {year}")
         b = bl.build_baseline(
@@ -985,6 +1052,12 @@ def simulate(
         monthly, market = _frames(
             scenario, b, out, start, _parties(scenario, b), float(params.max_price_multiple)
         )
+        if any(tariff_mod.is_tariff(e) for e in scenario.events):
+            shift, srcs = tariff_report.tables(
+                store, scenario, b, out, shocks, _parties(scenario, b), monthly
+            )
+            shift_frames.append(shift)
+            source_frames.append(srcs)
         monthly_frames.append(monthly)
         market_frames.append(market)
     monthly_all = pd.concat(monthly_frames, ignore_index=True)
@@ -1004,6 +1077,10 @@ def simulate(
         else pd.DataFrame(),
         response_shortfall=(
             pd.concat(response_short, ignore_index=True) if response_short else pd.DataFrame()
+        ),
+        trade_shift=pd.concat(shift_frames, ignore_index=True) if shift_frames else pd.DataFrame(),
+        tariff_sources=(
+            pd.concat(source_frames, ignore_index=True) if source_frames else pd.DataFrame()
         ),
     )
 

@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from minsec.errors import InputError
 from minsec.finance import portfolio
+from minsec.finance.netback import LandedCostSpec
 from minsec.finance.portfolio import FloatArray
 
 Progress = Callable[[str, float], None]
@@ -78,6 +79,12 @@ class MineralSpec(BaseModel):
     demand_growth: float = Field(default=0.0, ge=-0.5, le=1.0, description="Per year.")
     price_usd_per_t: float | None = Field(default=None, gt=0, description="Flat price, USD/t.")
     year: int | None = Field(default=None, ge=1900, le=2100, description="Baseline year.")
+    landed_cost: LandedCostSpec | None = Field(
+        default=None,
+        description="Price each project's output by its offtake destinations' netbacks "
+        "against a rival origin's landed cost (duties and freight from the tariff data) "
+        "instead of the flat price.",
+    )
 
 
 class ProjectSpec(BaseModel):
@@ -263,16 +270,13 @@ def _clean(row: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
-def _offtake_map(
-    raw: dict[str, float] | str | None, partners: dict[str, tuple[str, ...]], pid: str
-) -> tuple[dict[str, float], float]:
-    """Offtake shares per partner label and the share going to like-minded buyers."""
+def offtake_shares(raw: dict[str, float] | str | None, pid: str) -> dict[str, float]:
+    """Offtake shares per buyer label (countries or blocs); empty when none is given."""
     from minsec.catalog import blocs
     from minsec.sources.projects import parse_offtake
 
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        equal = {label: 1.0 / len(partners) for label in partners}
-        return equal, 1.0
+        return {}
     try:
         items = parse_offtake(raw) if isinstance(raw, str) else {}
         if isinstance(raw, dict):
@@ -281,6 +285,19 @@ def _offtake_map(
                 items[label] = items.get(label, 0.0) + float(share)
     except ValueError as exc:
         raise InputError(f"project {pid!r}: offtake: {exc}", column="offtake") from None
+    return items
+
+
+def _offtake_map(
+    raw: dict[str, float] | str | None, partners: dict[str, tuple[str, ...]], pid: str
+) -> tuple[dict[str, float], float]:
+    """Offtake shares per partner label and the share going to like-minded buyers."""
+    from minsec.catalog import blocs
+
+    items = offtake_shares(raw, pid)
+    if not items:
+        equal = {label: 1.0 / len(partners) for label in partners}
+        return equal, 1.0
     like = set(blocs.blocs()["like-minded"].members) if "like-minded" in blocs.blocs() else set()
     out = dict.fromkeys(partners, 0.0)
     like_share = 0.0
@@ -408,10 +425,17 @@ class Option:
 def evaluate_options(cand: Candidate, spec: PlanSpec) -> tuple[list[Option], bool, dict[str, Any]]:
     """Finance figures of each instrument option, bankability without support, assumptions."""
     from minsec.finance import instruments as ins
-    from minsec.finance import projects
+    from minsec.finance import netback, projects
 
     row = cand.row
-    price = (spec.minerals.get(str(row["commodity"])) or MineralSpec()).price_usd_per_t
+    mineral = spec.minerals.get(str(row["commodity"])) or MineralSpec()
+    price = mineral.price_usd_per_t
+    note = None
+    if mineral.landed_cost is not None:
+        offtake = offtake_shares(row.get("offtake"), str(row["project_id"])) or cand.offtake
+        price, note = netback.project_price(
+            row, offtake, mineral.landed_cost, mineral.price_usd_per_t, spec.start_year
+        )
     inputs = projects.inputs_for(
         row, price_usd_per_t=price, discount_rate=spec.discount_rate, start_year=spec.start_year
     )
@@ -435,7 +459,11 @@ def evaluate_options(cand: Candidate, spec: PlanSpec) -> tuple[list[Option], boo
                 sponsor_npv_usd=float(s["sponsor_npv_usd"] or 0.0),
             )
         )
-    return out, bool(plain["bankable"]), projects.assumptions(row)
+    assumed = projects.assumptions(row)
+    assumed["price_used_usd_per_t"] = float(inputs.prices()[0])
+    if note is not None:
+        assumed["price_note"] = note
+    return out, bool(plain["bankable"]), assumed
 
 
 # --------------------------------------------------------------------------- timing
@@ -620,6 +648,8 @@ def run_plan(
         options.append(opts)
         bankable_plain.append(plain)
         assumed.append(a)
+        if "price_note" in a:
+            notes.append(str(a["price_note"]))
     n_p = len(cands)
     n_k = max(len(o) for o in options)
     cost = np.full((n_p, n_k), np.nan)
@@ -845,6 +875,7 @@ def _tables(
                 "status": c.row.get("status"),
                 "capacity_tpy": c.row.get("capacity_tpy"),
                 "capex_usd": float(c.row["capex_musd"]) * 1e6,
+                "price_usd_per_t": assumed[i].get("price_used_usd_per_t"),
                 "chosen": chosen,
                 "participation": x,
                 "instrument": o.spec if o else None,

@@ -102,6 +102,15 @@ export async function scenariosPage(view, ctx) {
         fields.push(text("Exporter", ev, "exporter"),
           text("Targets (all or list)", ev, "targets", { list: true }),
           pctField("Share withheld (%)", ev, "fraction"));
+      } else if (ev.type === "tariff") {
+        fields.push(text("Importer", ev, "importer", { list: true }),
+          text("Exporters", ev, "exporters", { list: true }),
+          input("New duty (%)", { type: "number", min: 0, step: 0.1,
+            value: ev.duty === null || ev.duty === undefined ? "" : Math.round(ev.duty * 1000) / 10,
+            onchange: (e) => {
+              ev.duty = e.target.value === "" ? null : Number(e.target.value) / 100;
+              touch();
+            } }));
       } else if (ev.type === "production_outage") {
         fields.push(text("Country", ev, "country"), pctField("Output lost (%)", ev, "fraction"));
       } else {
