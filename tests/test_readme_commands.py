@@ -64,7 +64,9 @@ def readme_commands() -> list[str]:
 COMMANDS = readme_commands()
 
 
-@pytest.fixture(scope="module")
+# session scope: other modules' tests may run between these on the same worker, and a
+# module fixture would be rebuilt (losing the users, projects and incident made so far)
+@pytest.fixture(scope="session")
 def checkout(tmp_path_factory: pytest.TempPathFactory, default_store_path: Path) -> Path:
     """A folder laid out as a checkout after ``make demo``."""
     root = tmp_path_factory.mktemp("checkout")

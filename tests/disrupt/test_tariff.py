@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -149,6 +150,10 @@ def test_partial_diversion_leaves_a_priced_shortfall() -> None:
     shocks, _ = build_shocks(None, sc, b, START)
     params = engine_parameters(sc, bl.commodity_parameters("graphite"))
     assert params.leakage == 0.5
+    # the diversion alone: no inventories, producers' stocks or substitutes to soften it
+    params = dataclasses.replace(
+        params, inventory_months=0.0, producer_inventory_months=0.0, substitution_share=0.0
+    )
     out = propagate(b, shocks, params, None, detail=True)
     e = {k: v[0] for k, v in out.extra.items()}
     cut = (1 - 0.64 / 0.73) * 300.0 / 12.0

@@ -175,3 +175,21 @@ def test_a_missing_required_column_on_a_table_with_rows_is_a_clear_error(tmp_pat
     con = duckdb.connect(str(path), read_only=True)
     assert [r[0] for r in con.execute("DESCRIBE projects").fetchall()] == ["project_id"]
     con.close()
+
+
+def test_status_of_an_older_store_opened_read_only(tmp_path: Path) -> None:
+    # a store written before a table was added to the schema, opened read-only (no
+    # upgrade possible): `data status` still answers
+    from minsec.store.summary import summary
+
+    path = tmp_path / "old.duckdb"
+    with Store(path) as st:
+        st.write_source(
+            source="demo", kind="test", sha256="abc", tables={"governance": _gov()}, version="v1"
+        )
+        st.con.execute('DROP TABLE "trade_quality"')
+    with Store(path, read_only=True) as st:
+        assert "trade_quality" not in st.existing_tables()
+        table = summary(st)
+    assert list(table["source"]) == ["demo"]
+    assert table["rows"].iloc[0] > 0

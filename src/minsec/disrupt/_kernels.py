@@ -2,7 +2,9 @@
 
 These loops run per run and per country in a fixed order, so their results are a
 deterministic function of their inputs (no threads, no reassociation: ``fastmath`` is off),
-whatever the chunking of the Monte Carlo. Compiled code is cached on disk
+whatever the chunking of the Monte Carlo. Division follows NumPy (``error_model="numpy"``:
+x/0 is inf or NaN, as in the array code the tests compare with, not an exception).
+Compiled code is cached on disk
 (``cache=True``): the first call in a fresh installation compiles, later processes load
 it.
 """
@@ -19,7 +21,7 @@ _NEWTON_ITERATIONS = 200
 _ULP4 = 4e-16
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _clear_one(
     demand: Any,
     supply: Any,
@@ -133,7 +135,7 @@ def _clear_one(
     return min(max(x, 0.0), x_max)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def market(
     loss: Any,
     c: Any,
@@ -329,7 +331,7 @@ def market(
                 out_release[q, j] = draw[r, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def events(
     month: int,
     sel: Any,
@@ -390,7 +392,7 @@ def events(
             outage[r, k] = out_f[q, k] * a * P[k]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def spread_targeted(
     g: Any,
     tt_spread: Any,

@@ -147,6 +147,13 @@ class Store:
                     null = "" if c.nullable else " NOT NULL"
                     con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{c.name}" {c.type}{null}')
 
+    def existing_tables(self) -> set[str]:
+        """Tables the store holds (a store written by an older minsec may lack new ones)."""
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Run a block in one transaction; roll back on any error."""

@@ -31,15 +31,17 @@ def summary(store: Store) -> pd.DataFrame:
     prov = store.status()
     if prov.empty:
         return pd.DataFrame(columns=COLUMNS)
+    have = store.existing_tables()  # an older store opened read-only lacks newer tables
     years_sql = " UNION ALL ".join(
         f'SELECT source, min(year) AS lo, max(year) AS hi FROM "{t}" GROUP BY source'
         for t in _YEAR_TABLES
+        if t in have
     )
     years = store.query(
         f"SELECT source, min(lo) AS lo, max(hi) AS hi FROM ({years_sql}) GROUP BY source"
     )
     com_sql = " UNION ".join(
-        f'SELECT DISTINCT source, commodity FROM "{t}"' for t in _COMMODITY_TABLES
+        f'SELECT DISTINCT source, commodity FROM "{t}"' for t in _COMMODITY_TABLES if t in have
     )
     coms = store.query(
         f"SELECT source, count(DISTINCT commodity) AS n FROM ({com_sql}) GROUP BY source"
