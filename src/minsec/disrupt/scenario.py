@@ -286,9 +286,14 @@ class ParameterOverrides(_Model):
 class BacktestSpec(_Model):
     """How to compare the scenario with the trade observed after the measure."""
 
-    observed_years: list[int] = Field(min_length=1)
+    observed_years: list[int] = Field(default_factory=list)
     targets: Targets | None = None
     measure: Literal["quantity", "value"] = "quantity"
+    set: Literal["calibration", "holdout"] = Field(
+        default="holdout",
+        description="calibration: the fit of global parameters may use this case; "
+        "holdout: its rows only measure the error",
+    )
     note: str | None = None
 
 
