@@ -1011,9 +1011,9 @@ def backtest_markdown(frame: pd.DataFrame) -> str:
     ]
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame.iloc[0:0]
     for rec in ok.to_dict("records"):
+        who = "targets" if rec["importers"] == "targets" else "reporters"
         what = (
-            f"{rec['flow']} → {rec['importers'] if rec['importers'] == 'targets' else 'reporters'}"
-            f" ({rec['n_importers']})"
+            f"{rec['flow']}, {who} ({int(rec['n_importers'])})"
             if rec["kind"] == TRADE
             else str(rec["series"])
         )

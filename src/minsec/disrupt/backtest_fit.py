@@ -13,7 +13,10 @@ point to the best of its ±step neighbours along each axis, halving the step whe
 neighbour is better, until the step falls below ``tolerance``. The current defaults are
 evaluated first and kept unless a point is strictly better. All the points of a round run
 through the engine in one call per case (parameters as ``(R,)`` arrays); parameters of the
-baseline (spare capacity) give one call per distinct value.
+baseline (spare capacity) give one call per distinct value. Finally each parameter whose
+default is one value (a scale's 1, or a value all the cases share) goes back to it where
+that does not raise the objective: a parameter the calibration rows do not identify keeps
+its default rather than an arbitrary point of a flat objective.
 """
 
 from __future__ import annotations
@@ -329,17 +332,25 @@ def _defaults(cases: Sequence[BacktestCase], p: FitParameter) -> str:
     return ", ".join(f"{v:g}" for v in ordered)
 
 
-def _default_units(cases: Sequence[BacktestCase], spec: FitSpec) -> np.ndarray:
-    """Where the current defaults sit in each range (a scale's default is 1)."""
-    out = []
+def _default_units(cases: Sequence[BacktestCase], spec: FitSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Where the current defaults sit in each range, and whether one value is the default.
+
+    A scale's default is 1; a set parameter's is the cases' value when they all share one
+    (otherwise their mean, and not a single default).
+    """
+    where, single = [], []
     for p in spec.parameters:
         if p.mode == "scale":
-            d = 1.0
+            found = {1.0}
         else:
-            d = float(np.mean([np.mean(_base_value(c, p)) for c in cases])) if cases else p.low
+            found = set()
+            for c in cases:
+                found.update(np.unique(np.asarray(_base_value(c, p), dtype=float)).tolist())
+        d = float(np.mean(sorted(found))) if found else p.low
         span = p.high - p.low
-        out.append(float(np.clip((d - p.low) / span, 0.0, 1.0)) if span > 0 else 0.5)
-    return np.array(out)
+        where.append(float(np.clip((d - p.low) / span, 0.0, 1.0)) if span > 0 else 0.5)
+        single.append(len(found) == 1 and p.low <= d <= p.high)
+    return np.array(where), np.array(single, dtype=bool)
 
 
 def _grid(spec: FitSpec) -> np.ndarray:
@@ -402,7 +413,7 @@ def fit(
     grid = _grid(spec)
     step(f"fit: grid of {len(grid)} parameter sets on {len(calib)} calibration stages")
     scores = evaluate(grid)
-    home = _default_units(cases, spec)
+    home, single = _default_units(cases, spec)
     ties = np.flatnonzero(scores <= scores.min() + 1e-9)
     i = int(ties[np.argmin(np.abs(grid[ties] - home).sum(axis=1))])  # nearest the defaults
     if scores[i] < best - 1e-9:
@@ -430,6 +441,14 @@ def fit(
             h = h / 2.0
         trace.append({"round": rnd, "objective": best, "evaluated": evaluated})
         step(f"fit: round {rnd}, objective {best:.3f}, {evaluated} sets")
+    if best_u is not None:  # back to a default wherever that costs nothing
+        for jj in np.flatnonzero(single):
+            v = best_u.copy()
+            v[jj] = home[jj]
+            score = float(evaluate(v[None, :])[0])
+            if score <= best + 1e-9:
+                best_u, best = v, min(best, score)
+        u = best_u
     fitted_u = best_u
     values: dict[str, float] = {}
     if fitted_u is not None:
