@@ -150,7 +150,7 @@ def test_toy_rows_by_hand(toy_store: Store, tmp_path: Path) -> None:
     assert s.mae("price", "all") == pytest.approx(800.0)
     assert list(s.wrong_direction["flow"]) == ["from others"]
     text = "\n".join(s.lines())
-    assert "calibration 17.5 pp (2 rows, 1 cases)" in text
+    assert "calibration 17.5 pp (2 rows, 1 case)" in text
     assert "toy-licensing 2024 from others: predicted +0.0 %, observed +25.0 %" in text
 
 

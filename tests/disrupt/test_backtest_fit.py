@@ -4,6 +4,7 @@ the specification is data and its errors name the table and field."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -134,6 +135,10 @@ def test_defaults_are_kept_when_nothing_beats_them() -> None:
     result = fit([_case(at_defaults)], SPEC)
     assert result.values == {} and result.objective_after == pytest.approx(0.0, abs=1e-9)
     assert "defaults kept" in result.lines()[0]
+    summary = result.summary()  # JSON-ready: no NaN (a fit that kept the defaults, no holdout)
+    json.dumps(summary, allow_nan=False)
+    assert [p["fitted"] for p in summary["parameters"]] == [None, None]
+    assert summary["holdout"]["trade_mae_pp_fitted"] is None
 
 
 def test_variants_batch_engine_values_and_split_baselines() -> None:

@@ -125,10 +125,7 @@ def backtest_cmd(
         if fit:
             result = run_fit(cases, spec, progress=step)
             frame = finish([result.after, status])
-            meta["fit"] = {
-                "parameters": result.parameters.to_dict("records"),
-                **result.summary(),
-            }
+            meta["fit"] = result.summary()
             lines += result.lines()
             extra = _parameter_rows(result.parameters)
         else:

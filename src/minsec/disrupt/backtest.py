@@ -907,7 +907,7 @@ class BacktestSummary:
             sub = {r["set"]: r for r in self.table[self.table["kind"] == kind].to_dict("records")}
             parts = [
                 f"{which} {sub[which]['mae_pp']:.1f} pp ({sub[which]['rows']} rows, "
-                f"{sub[which]['cases']} cases)"
+                f"{sub[which]['cases']} case{'' if sub[which]['cases'] == 1 else 's'})"
                 for which in ("all", *SETS)
                 if which in sub and sub[which]["rows"] > 0
             ]

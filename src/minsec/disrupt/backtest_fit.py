@@ -289,15 +289,24 @@ class FitResult:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        """MAE of trade rows, before and after the fit, for each set (JSON-ready)."""
+        """The fitted parameters and the MAE before and after, for each set (JSON-ready)."""
+        from minsec.output import to_records
+
         b, a = summarize(self.before), summarize(self.after)
-        out: dict[str, Any] = {"evaluations": self.evaluations}
+
+        def num(x: float) -> float | None:
+            return None if math.isnan(x) else x
+
+        out: dict[str, Any] = {
+            "evaluations": self.evaluations,
+            "parameters": to_records(self.parameters),
+        }
         for which in ("calibration", "holdout", "all"):
             out[which] = {
-                "trade_mae_pp_default": b.mae(TRADE, which),
-                "trade_mae_pp_fitted": a.mae(TRADE, which),
-                "price_mae_pp_default": b.mae(PRICE, which),
-                "price_mae_pp_fitted": a.mae(PRICE, which),
+                "trade_mae_pp_default": num(b.mae(TRADE, which)),
+                "trade_mae_pp_fitted": num(a.mae(TRADE, which)),
+                "price_mae_pp_default": num(b.mae(PRICE, which)),
+                "price_mae_pp_fitted": num(a.mae(PRICE, which)),
             }
         return out
 
@@ -309,12 +318,18 @@ class FitResult:
             f"{self.objective_before:.2f} → {self.objective_after:.2f}"
             + ("" if self.values else " (no point beat the defaults: defaults kept)")
         ]
+
+        def pp(x: float | None, digits: int) -> str:
+            return "—" if x is None else f"{x:.{digits}f}"
+
         for which in ("calibration", "holdout", "all"):
             d = s[which]
+            if d["trade_mae_pp_default"] is None and d["price_mae_pp_default"] is None:
+                continue
             out.append(
-                f"MAE of {which} trade rows: {d['trade_mae_pp_default']:.1f} pp at the "
-                f"defaults → {d['trade_mae_pp_fitted']:.1f} pp fitted "
-                f"(price rows {d['price_mae_pp_default']:.0f} → {d['price_mae_pp_fitted']:.0f} pp)"
+                f"MAE of {which} trade rows: {pp(d['trade_mae_pp_default'], 1)} pp at the "
+                f"defaults → {pp(d['trade_mae_pp_fitted'], 1)} pp fitted (price rows "
+                f"{pp(d['price_mae_pp_default'], 0)} → {pp(d['price_mae_pp_fitted'], 0)} pp)"
             )
         return out
 

@@ -78,10 +78,28 @@ def _hs_code(series: pd.Series, level: pd.Series | None = None) -> pd.Series:
     return text.where(~four, text.str.zfill(4)).where(four, text.str.zfill(6))
 
 
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[list(COLUMNS)].copy()
-    out["value_usd"] = pd.to_numeric(out["value_usd"], errors="coerce")
-    out["net_weight_kg"] = pd.to_numeric(out["net_weight_kg"], errors="coerce")
+def _tidy(
+    path: Path,
+    period: pd.Series,
+    reporter: pd.Series,
+    partner: pd.Series,
+    hs_code: pd.Series,
+    flow: pd.Series,
+    value: pd.Series,
+    weight: pd.Series,
+) -> pd.DataFrame:
+    """The tidy frame of :data:`COLUMNS` (numbers parsed; blank weights are NaN)."""
+    out = pd.DataFrame(
+        {
+            "period": period,
+            "reporter": reporter,
+            "partner": partner,
+            "hs_code": hs_code,
+            "flow": [_flow(f, path=path) for f in flow],
+            "value_usd": pd.to_numeric(value, errors="coerce"),
+            "net_weight_kg": pd.to_numeric(weight.replace("", math.nan), errors="coerce"),
+        }
+    )
     return out.reset_index(drop=True)
 
 
@@ -127,18 +145,11 @@ def read_api(path: Path | str) -> pd.DataFrame:
         raise InputError("a monthly record needs refMonth 1-12", path=p, row=row, column="refMonth")
     years = raw["refYear"].str.strip()
     period = years.where(~monthly, years + "-" + months.str.zfill(2))
-    out = pd.DataFrame(
-        {
-            "period": period,
-            "reporter": raw["reporterCode"].map(_m49),
-            "partner": raw["partnerCode"].map(_m49),
-            "hs_code": _hs_code(raw["cmdCode"], raw.get("aggrLevel")),
-            "flow": [_flow(f, path=p) for f in raw["flowCode"]],
-            "value_usd": raw["primaryValue"],
-            "net_weight_kg": raw["netWgt"].replace("", math.nan),
-        }
-    )
-    return _tidy(out)
+    return _tidy(
+        p, period, raw["reporterCode"].map(_m49), raw["partnerCode"].map(_m49),
+        _hs_code(raw["cmdCode"], raw.get("aggrLevel")), raw["flowCode"], raw["primaryValue"],
+        raw["netWgt"],
+    )  # fmt: skip
 
 
 def read_raw_records(path: Path | str, *, year: int | None = None) -> pd.DataFrame:
@@ -152,18 +163,10 @@ def read_raw_records(path: Path | str, *, year: int | None = None) -> pd.DataFra
         period = pd.Series(str(year), index=raw.index)
     else:
         raise InputError("the file has no year column: give the year", path=p, row=1)
-    out = pd.DataFrame(
-        {
-            "period": period,
-            "reporter": raw["reporter"].map(_m49),
-            "partner": raw["partner"].map(_m49),
-            "hs_code": _hs_code(raw["cmd"]),
-            "flow": [_flow(f, path=p) for f in raw["flow"]],
-            "value_usd": raw["value"],
-            "net_weight_kg": raw["netwgt"].replace("", math.nan),
-        }
-    )
-    return _tidy(out)
+    return _tidy(
+        p, period, raw["reporter"].map(_m49), raw["partner"].map(_m49), _hs_code(raw["cmd"]),
+        raw["flow"], raw["value"], raw["netwgt"],
+    )  # fmt: skip
 
 
 def read_atlas_flows(path: Path | str, *, sources: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -183,15 +186,7 @@ def read_atlas_flows(path: Path | str, *, sources: tuple[str, ...] | None = None
     if bad.any():
         raise InputError(f"monthly period {text[bad].iloc[0]!r}: expected YYYYMM", path=p)
     period = text.where(~monthly, text.str[:4] + "-" + text.str[4:])
-    out = pd.DataFrame(
-        {
-            "period": period,
-            "reporter": raw["reporter"].map(_iso3),
-            "partner": raw["partner"].map(_iso3),
-            "hs_code": _hs_code(raw["hs6"]),
-            "flow": [_flow(f, path=p) for f in raw["flow"]],
-            "value_usd": raw["value_usd"],
-            "net_weight_kg": raw["qty_kg"],
-        }
-    )
-    return _tidy(out)
+    return _tidy(
+        p, period, raw["reporter"].map(_iso3), raw["partner"].map(_iso3), _hs_code(raw["hs6"]),
+        raw["flow"], raw["value_usd"], raw["qty_kg"],
+    )  # fmt: skip
