@@ -212,7 +212,15 @@ def main(argv: list[str] | None = None) -> None:
     rows = observations(args.shared)
     write_observations(rows, args.out / "backtest_observations.csv")
     prod = pd.DataFrame(production(args.shared))
-    prod.to_csv(args.out / "backtest_production.csv", index=False, lineterminator="\n")
+    rel = "wmd/WMD_6.4_production_by_country_1984-2017_compiled.xlsx"
+    head = (
+        f"# World Mining Data 6.4, production by country 1984-2017 (Reichl C., Schatz M., World "
+        f"Mining Data, Federal Ministry of Finance, Vienna), {Path(rel).name} (sha256 "
+        f"{INPUTS[rel][:12]}…); derived by scripts/derive_backtest_observations.py\n"
+    )
+    with (args.out / "backtest_production.csv").open("w", encoding="utf-8") as fh:
+        fh.write(head)
+        prod.to_csv(fh, index=False, lineterminator="\n")
     print(f"wrote {len(rows)} observations ({len(OBSERVATION_COLUMNS)} columns) and "
           f"{len(prod)} production rows to {args.out}")  # fmt: skip
 
