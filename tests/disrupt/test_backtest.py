@@ -13,12 +13,14 @@ import pytest
 from minsec.disrupt import scenario as scenario_module
 from minsec.disrupt.backtest import (
     FRAME_COLUMNS,
+    TRADE_CLEAN,
     Period,
     backtest,
     backtest_markdown,
     backtest_one,
     direction_ok,
     finish,
+    known_defects,
     load_observations,
     packaged_production,
     parse_period,
@@ -227,22 +229,28 @@ def test_mae_counts_totals_only_without_a_split() -> None:
                          predicted_change_pct=-20, observed_change_pct=-10),
                     _row(kind="price", flow="price", predicted_change_pct=100,
                          observed_change_pct=40),
+                    _row(scenario="c", set="calibration", flow="total", data_note="bad",
+                         predicted_change_pct=0, observed_change_pct=-50),
                 ]
             )
         ]
     )  # fmt: skip
-    assert list(frame["in_mae"]) == [True, True, False, True, False]
+    assert list(frame["in_mae"]) == [True, True, False, True, False, True]
     s = summarize(frame)
-    assert s.mae("trade", "all") == pytest.approx((20 + 40 + 10) / 3)
+    assert s.mae("trade", "all") == pytest.approx((20 + 40 + 10 + 50) / 4)
     assert s.mae("trade", "holdout") == pytest.approx(30.0)
-    assert s.mae("trade", "calibration") == pytest.approx(10.0)
+    assert s.mae("trade", "calibration") == pytest.approx(30.0)
     assert s.mae("price", "all") == pytest.approx(60.0)
-    # |observed| > 20 % and the wrong sign: the "others" row only
-    assert list(s.wrong_direction["flow"]) == ["from others"]
+    # without the row a known data defect touches
+    assert s.mae(TRADE_CLEAN, "all") == pytest.approx(70 / 3)
+    assert s.mae(TRADE_CLEAN, "calibration") == pytest.approx(10.0)
+    # |observed| > 20 % and the wrong sign: "others", and the defective total (flagged)
+    assert list(s.wrong_direction["flow"]) == ["from others", "total"]
+    assert "observed -50.0 % (known data defect)" in "\n".join(s.lines())
     rows = summary_frame(s)
     assert list(rows.columns) == list(FRAME_COLUMNS)
     mae = rows[(rows["kind"] == "trade") & (rows["set"] == "all")].iloc[0]
-    assert mae["error_pp"] == pytest.approx(70 / 3) and mae["n_rows"] == 3
+    assert mae["error_pp"] == pytest.approx(30.0) and mae["n_rows"] == 4
 
 
 # -- the observation table -------------------------------------------------------------------
@@ -285,6 +293,12 @@ def test_packaged_tables_name_real_cases_and_sources() -> None:
     assert set(table["scenario"]) <= {k for k, v in found.items() if v.backtest is not None}
     assert (table["publisher"] != "").all() and (table["method"] != "").all()
     assert table["file"].str.contains("sha256").all()
+    defects = known_defects()
+    for rec in defects.to_dict("records"):  # each names a real case, one of its years, flows
+        spec = found[rec["scenario"]].backtest
+        assert spec is not None and int(rec["period"]) in spec.observed_years
+        assert set(rec["flows"].split(";")) <= {"from restricting", "from others", "total",
+                                               "price"}  # fmt: skip
     production = packaged_production()
     # the pre-2018 baselines of the back-test (the default store's production starts in 2018)
     for name in ("china-rare-earths-quota-2010", "indonesia-nickel-ore-2014",
@@ -327,6 +341,11 @@ def test_backtest_runs_on_the_default_data(default_store: Store) -> None:
     # a pre-2018 baseline takes the packaged World Mining Data production
     ree = ok[ok["scenario"] == "china-rare-earths-quota-2010"]
     assert set(ree["period"]) == {"2010", "2011", "2012"}
+    # a known defect of the observed data is noted on the rows it touches
+    bauxite = ok[(ok["scenario"] == "indonesia-bauxite-2023") & (ok["period"] == "2023")]
+    noted = dict(zip(bauxite["flow"], bauxite["data_note"] != "", strict=True))
+    assert noted == {"from restricting": False, "from others": True, "total": True, "price": True}
+    assert "Guinea" in bauxite["data_note"].iloc[1]
     # the DR Congo case: 2025 World totals of the reporting importers (packaged table)
     cobalt = ok[ok["scenario"] == "drc-cobalt-quota-2025"]
     assert list(cobalt["flow"]) == ["total"] and bool(cobalt["in_mae"].iloc[0])

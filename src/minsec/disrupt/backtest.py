@@ -83,6 +83,8 @@ Progress = Callable[[str], None]
 
 TRADE = "trade"
 PRICE = "price"
+#: Summary kind: the trade rows of the MAE that no known data defect touches.
+TRADE_CLEAN = "trade without known data defects"
 FROM_RESTRICTING = "from restricting"
 FROM_OTHERS = "from others"
 TOTAL = "total"
@@ -138,6 +140,7 @@ FRAME_COLUMNS = (
     "source",
     "method",
     "status",
+    "data_note",
     "n_rows",
 )
 """Columns of :func:`backtest` (one row per comparison; ``status`` says why a case is missing)."""
@@ -297,6 +300,29 @@ def load_observations(path: Path | str | None = None) -> pd.DataFrame:
 @cache
 def _packaged_observations() -> str:
     return _packaged_text("backtest_observations.csv")
+
+
+@cache
+def known_defects() -> pd.DataFrame:
+    """Known defects of observed data (``disrupt/data/backtest_defects.csv``).
+
+    Columns ``scenario, period, flows`` (``;``-separated) and ``note``: the rows they touch
+    keep their place in the back-test and its MAE, and :func:`summarize` also gives the MAE
+    without them.
+    """
+    return _read_table(
+        _packaged_text("backtest_defects.csv"),
+        "minsec/disrupt/data/backtest_defects.csv",
+        ("scenario", "period", "flows", "note"),
+    )
+
+
+def _defect(scenario: str, period: str, flow: str) -> str:
+    table = known_defects()
+    rows = table[(table["scenario"] == scenario) & (table["period"] == period)]
+    notes = [str(n) for n, f in zip(rows["note"], rows["flows"], strict=True)
+             if flow in str(f).split(";")]  # fmt: skip
+    return "; ".join(notes)
 
 
 @cache
@@ -730,6 +756,7 @@ def case_frame(case: BacktestCase, predicted: np.ndarray) -> pd.DataFrame:
                 "source": c.source,
                 "method": c.method,
                 "status": "ok",
+                "data_note": _defect(case.scenario.name, str(c.period), c.flow),
             }
         )
     return pd.DataFrame(rows)
@@ -880,8 +907,8 @@ class BacktestSummary:
     Attributes
     ----------
     table:
-        One row per kind (trade, price) × set (all, calibration, holdout): ``rows``,
-        ``cases`` and ``mae_pp``.
+        One row per kind (trade, price, and the trade rows no known data defect touches)
+        × set (all, calibration, holdout): ``rows``, ``cases`` and ``mae_pp``.
     wrong_direction:
         The rows whose observed change exceeds :data:`DIRECTION_THRESHOLD_PCT` (absolute)
         and whose predicted change goes the other way (or does not move).
@@ -902,6 +929,7 @@ class BacktestSummary:
         """The summary in words, one line each."""
         out = []
         labels = {TRADE: "trade rows (restricting/others; totals without a split)",
+                  TRADE_CLEAN: "the same without the rows known data defects touch",
                   PRICE: "price rows"}  # fmt: skip
         for kind, label in labels.items():
             sub = {r["set"]: r for r in self.table[self.table["kind"] == kind].to_dict("records")}
@@ -921,9 +949,10 @@ class BacktestSummary:
         out.append(head + (":" if len(w) else ""))
         for rec in w.to_dict("records"):
             pc, oc = rec["predicted_change_pct"], rec["observed_change_pct"]
+            flag = " (known data defect)" if str(rec.get("data_note") or "") else ""
             out.append(
                 f"  {rec['scenario']} {rec['period']} {rec['flow']}: predicted {pc:+.1f} %, "
-                f"observed {oc:+.1f} %"
+                f"observed {oc:+.1f} %{flag}"
             )
         for rec in self.missing.to_dict("records"):
             out.append(f"not compared: {rec['scenario']}: {rec['status']}")
@@ -944,8 +973,13 @@ def summarize(frame: pd.DataFrame) -> BacktestSummary:
     """MAE by kind and set, and the rows with a wrong direction (see the module docstring)."""
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame.iloc[0:0]
     rows = []
-    for kind in (TRADE, PRICE):
-        sel = ok[(ok["kind"] == kind) & (ok["in_mae"].astype(bool) if kind == TRADE else True)]
+    counted = ok["in_mae"].astype(bool)
+    clean = ok["data_note"].fillna("").astype(str) == "" if "data_note" in ok else counted
+    for kind in (TRADE, TRADE_CLEAN, PRICE):
+        if kind == PRICE:
+            sel = ok[ok["kind"] == PRICE]
+        else:
+            sel = ok[(ok["kind"] == TRADE) & counted & (clean if kind == TRADE_CLEAN else True)]
         for which in ("all", *SETS):
             part = sel if which == "all" else sel[sel["set"] == which]
             err = part["error_pp"].abs()
@@ -959,8 +993,8 @@ def summarize(frame: pd.DataFrame) -> BacktestSummary:
                 }
             )
     big = ok["observed_change_pct"].abs() > DIRECTION_THRESHOLD_PCT
-    counted = ok["in_mae"].astype(bool) | (ok["kind"] == PRICE)
-    wrong = ok[big & counted & ~ok["direction_ok"].astype(bool)]
+    listed = counted | (ok["kind"] == PRICE)
+    wrong = ok[big & listed & ~ok["direction_ok"].astype(bool)]
     missing = (
         frame[frame["status"] != "ok"][["scenario", "status"]]
         if "status" in frame
@@ -1018,6 +1052,7 @@ def backtest_markdown(frame: pd.DataFrame) -> str:
             else str(rec["series"])
         )
         mark = "" if rec["in_mae"] or rec["kind"] == PRICE else " ¹"
+        mark += " ²" if str(rec.get("data_note") or "") else ""
         lines.append(
             f"| {rec['scenario']} | {rec['set']} | {rec['stage']} {rec['hs6']} "
             f"| {rec['baseline_period']} → {rec['period']} | {what}{mark} "
@@ -1026,6 +1061,7 @@ def backtest_markdown(frame: pd.DataFrame) -> str:
         )
     lines.append("")
     lines.append("¹ not in the MAE: the total of a split already counted.")
+    lines.append("² a known defect of the observed data (`data_note`); in the MAE all the same.")
     lines.append("")
     lines.extend(f"{s}  " if not s.startswith("  ") else f"* {s.strip()}" for s in
                  summarize(frame).lines())  # fmt: skip

@@ -4,8 +4,8 @@ Each real case is declared ``calibration`` or ``holdout`` (``backtest.set`` in i
 file). :func:`fit` searches the global parameters listed in a fit specification (packaged:
 ``disrupt/data/backtest_fit.toml``; the list is data, so a new engine parameter is fitted
 by adding a table) for the values that minimise the mean absolute error of the calibration
-rows, and reports the error of the holdout rows with those values — a figure the fit never
-saw.
+rows (those of the MAE, less the rows a known data defect touches), and reports the error of
+the holdout rows with those values — a figure the fit never saw.
 
 Search (deterministic, bounded): every parameter's range is mapped to [0, 1]; a full grid
 of ``points`` per parameter is evaluated first, then a pattern search moves from the best
@@ -231,8 +231,9 @@ def _rows(cases: Sequence[BacktestCase]) -> _Rows:
             price.append(np.zeros(0, dtype=bool))
             observed.append(np.zeros(0))
             continue
-        trade.append(_counts(frame).to_numpy(dtype=bool))
-        price.append((frame["kind"] == PRICE).to_numpy(dtype=bool))
+        sound = (frame["data_note"] == "").to_numpy(dtype=bool)  # not known to be wrong
+        trade.append(_counts(frame).to_numpy(dtype=bool) & sound)
+        price.append((frame["kind"] == PRICE).to_numpy(dtype=bool) & sound)
         observed.append(frame["observed_change_pct"].to_numpy(dtype=float))
     return _Rows(trade, price, observed)
 
