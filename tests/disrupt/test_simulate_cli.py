@@ -105,5 +105,6 @@ def test_scenarios_list_show_backtest(
         "--store", str(default_store_path),
     )  # fmt: skip
     assert bt.code == 0, bt.err
-    frame = pd.read_csv(io.StringIO(bt.out))
-    assert set(frame["observed_year"]) == {2020, 2021, 2022, 2023, 2024}
+    frame = pd.read_csv(io.StringIO(bt.out), dtype={"period": str})
+    rows = frame[frame["scenario"] == "indonesia-nickel-ore-2020"]
+    assert set(rows["period"]) == {"2020", "2021", "2022", "2023", "2024"}

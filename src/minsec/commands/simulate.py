@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 
 from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err, progress
+from minsec.commands.backtest import backtest_cmd
 from minsec.disrupt.model import ResultTable
 from minsec.errors import InputError
 from minsec.output import Format, emit
@@ -182,27 +183,4 @@ def scenarios_show(
         typer.echo(text, nl=False)
 
 
-@scenarios_app.command("backtest")
-def scenarios_backtest(
-    names: Annotated[
-        list[str] | None,
-        typer.Argument(help="Scenarios to back-test (default: all with a backtest section)."),
-    ] = None,
-    trade_source: TradeSourceOpt = None,
-    fmt: FormatOpt = Format.table,
-    output: OutputOpt = None,
-    store: StoreOpt = None,
-) -> None:
-    """Compare predicted and observed changes in the targets' imports after real measures."""
-    from minsec.disrupt.scenario import backtest
-    from minsec.store import Store
-
-    with progress("back-test") as bar, Store(store, read_only=True) as st:
-        task = bar.task_ids[0]
-        frame = backtest(
-            st,
-            names or None,
-            trade_source=trade_source,
-            progress=lambda text: bar.update(task, description=text),
-        )
-    emit(frame, fmt, output=output, title="Back-test: predicted vs observed imports")
+scenarios_app.command("backtest")(backtest_cmd)

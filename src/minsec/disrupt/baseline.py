@@ -292,6 +292,8 @@ def _choose_source(
             return str(source), str(revision), codes
         reasons.append(
             f"{source} ({revision}) has HS {', '.join(codes)} in {_span(years)} but not {year}"
+            if years
+            else f"{source} ({revision}) has no rows of HS {', '.join(codes)}"
         )
     hint = ""
     if commodity in {"gallium", "germanium"} or (hs6 and "811292" in hs6):
@@ -331,6 +333,7 @@ def build_baseline(
     production_source: str = DEFAULT_PRODUCTION_SOURCE,
     measure: Measure = "quantity",
     parameters: CommodityParameters | None = None,
+    production_data: pd.DataFrame | None = None,
 ) -> Baseline:
     """One year of trade and production of one commodity stage, as engine matrices.
 
@@ -357,6 +360,10 @@ def build_baseline(
         ``"quantity"`` (tonnes) or ``"value"`` (thousand USD, production ignored).
     parameters:
         Commodity defaults (spare capacity, stages); default from ``parameters.toml``.
+    production_data:
+        Production of the commodity in ``year`` (columns ``country``, ``production_t``, as
+        World Mining Data reports it) to use instead of the store's; the back-test passes
+        World Mining Data for years the default store lacks.
 
     Raises
     ------
@@ -424,7 +431,11 @@ def build_baseline(
 
     prod = pd.DataFrame(columns=["country", "production_t"])
     if measure == "quantity" and spec.production:
-        found = _production(store, [cid], [int(year)], production_source)
+        if production_data is not None:
+            found = production_data.assign(year=int(year))
+            notes.append("production: given by the caller (not the store)")
+        else:
+            found = _production(store, [cid], [int(year)], production_source)
         found = found[(found["year"] == int(year)) & found["production_t"].notna()]
         if found.empty:
             notes.append(

@@ -1,4 +1,4 @@
-"""Disruption scenarios: the spec (YAML/JSON or Python), named scenarios, simulation, back-test.
+"""Disruption scenarios: the spec (YAML/JSON or Python), named scenarios, simulation.
 
 A scenario names a commodity, a baseline year and a list of **events** (export restriction,
 production outage, chokepoint) with real dates, plus optional **responses** (stockpile
@@ -14,9 +14,8 @@ Timeline: month 0 starts at ``start`` (default: the first day of the month of th
 event); an event starting on day d of a month is active for the rest of that month
 (fractional months), and runs ``duration_months`` (or to ``end``; open-ended by default).
 
-:func:`backtest` runs the named scenarios that carry a ``backtest`` section from the year
-before the measure and compares the predicted change in the targets' imports from the
-restricting country and from others with the trade the store holds for later years.
+:mod:`minsec.disrupt.backtest` compares the named real cases (scenarios with a
+``backtest`` section) with the trade and prices observed after them.
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ from minsec.assess import _trade
 from minsec.catalog import blocs, commodities, countries
 from minsec.catalog import tariffs as tf
 from minsec.catalog._names import suggestion
-from minsec.errors import DataMissingError, InputError, MinsecError, UnknownNameError
+from minsec.errors import InputError, UnknownNameError
 from minsec.store import Store
 
 from . import baseline as bl
@@ -334,9 +333,14 @@ class ParameterOverrides(_Model):
 class BacktestSpec(_Model):
     """How to compare the scenario with the trade observed after the measure."""
 
-    observed_years: list[int] = Field(min_length=1)
+    observed_years: list[int] = Field(default_factory=list)
     targets: Targets | None = None
     measure: Literal["quantity", "value"] = "quantity"
+    set: Literal["calibration", "holdout"] = Field(
+        default="holdout",
+        description="calibration: the fit of global parameters may use this case; "
+        "holdout: its rows only measure the error",
+    )
     note: str | None = None
 
 
@@ -1110,177 +1114,15 @@ def _coordinated_response(
     return (flows, short), notes
 
 
-# -- back-test ---------------------------------------------------------------------------------
+# -- back-test (moved to minsec.disrupt.backtest) ----------------------------------------------
+
+_MOVED = ("backtest", "backtest_one", "backtest_markdown")
 
 
-def _restricting(scenario: Scenario) -> list[str]:
-    return sorted({e.exporter for e in scenario.events if isinstance(e, ExportRestriction)})
+def __getattr__(name: str) -> Any:
+    """The back-test lives in :mod:`minsec.disrupt.backtest`; its old names still import."""
+    if name in _MOVED:
+        from . import backtest as _backtest
 
-
-def _bt_targets(scenario: Scenario, b: Baseline, exporters: list[str]) -> np.ndarray:
-    spec = scenario.backtest
-    chosen = spec.targets if spec is not None and spec.targets is not None else None
-    mask = np.zeros(b.n, dtype=bool)
-    if chosen is None:
-        for ev in scenario.events:
-            if isinstance(ev, ExportRestriction) and ev.exporter in b.countries:
-                mask |= _targets_mask(b, b.index(ev.exporter), ev.targets)
-    elif chosen == ALL:
-        mask[:] = True
-    else:
-        ids = set(resolve_parties(chosen))
-        mask = np.array([c in ids for c in b.countries], dtype=bool)
-    for c in exporters:
-        if c in b.countries:
-            mask[b.index(c)] = False
-    return mask
-
-
-def _imports(
-    trade: np.ndarray, names: Sequence[str], targets: set[str], exporters: set[str]
-) -> tuple[float, float]:
-    idx_t = [i for i, c in enumerate(names) if c in targets]
-    from_r = [i for i, c in enumerate(names) if c in exporters]
-    others = [i for i, c in enumerate(names) if c not in exporters]
-    sub = trade[:, idx_t]
-    return float(sub[from_r].sum()), float(sub[others].sum())
-
-
-def backtest_one(
-    store: Store, scenario: Scenario, *, trade_source: str | None = None
-) -> pd.DataFrame:
-    """Back-test one scenario that has a ``backtest`` section (see :func:`backtest`)."""
-    spec = scenario.backtest
-    if spec is None:
-        raise InputError(f"scenario {scenario.name!r} has no backtest section")
-    year = scenario.baseline_year
-    last = max(spec.observed_years)
-    start = dt.date(year + 1, 1, 1)
-    sc = scenario.model_copy(update={"start": start, "months": 12 * (last - year)})
-    source = trade_source or scenario.trade_source
-    cparams = _commodity_parameters(sc)
-    stages = stages_for(store, sc, year, source)
-    exporters = _restricting(sc)
-    rows = []
-    for stage in stages:
-        b = bl.build_baseline(
-            store, sc.commodity, year, stage=stage, hs6=sc.hs6, trade_source=source,
-            measure=spec.measure, parameters=cparams,
-        )  # fmt: skip
-        shocks, _ = build_shocks(store, sc, b, start)
-        resp, _ = build_responses(sc, b, stages)
-        out = propagate(b, shocks, engine_parameters(sc, cparams), resp, detail=True)
-        tmask = _bt_targets(sc, b, exporters)
-        tset = {c for c, t in zip(b.countries, tmask, strict=True) if t}
-        base_r, base_o = _imports(b.trade_t, b.countries, tset, set(exporters))
-        ch_total = out.extra["imports_change_t"][0][:, tmask].sum(axis=1)
-        ch_r = out.extra["imports_change_from_restricting_t"][0][:, tmask].sum(axis=1)
-        for oy in sorted(spec.observed_years):
-            sl = slice(12 * (oy - year - 1), 12 * (oy - year))
-            pred_r = max(base_r + float(ch_r[sl].sum()), 0.0)
-            pred_o = base_o + float(ch_total[sl].sum() - ch_r[sl].sum())
-            try:
-                ob = bl.build_baseline(
-                    store, sc.commodity, oy, stage=stage, hs6=sc.hs6, trade_source=source,
-                    measure=spec.measure, parameters=cparams,
-                )  # fmt: skip
-            except DataMissingError as exc:
-                rows.append(
-                    {"scenario": sc.name, "stage": stage, "observed_year": oy, "status": str(exc)}
-                )
-                continue
-            obs_r, obs_o = _imports(ob.trade_t, ob.countries, tset, set(exporters))
-            for flow, base, pred, obs in (
-                ("from restricting", base_r, pred_r, obs_r),
-                ("from others", base_o, pred_o, obs_o),
-                ("total", base_r + base_o, pred_r + pred_o, obs_r + obs_o),
-            ):
-                pc = 100.0 * (pred / base - 1.0) if base > 0 else np.nan
-                oc = 100.0 * (obs / base - 1.0) if base > 0 else np.nan
-                rows.append(
-                    {
-                        "scenario": sc.name,
-                        "stage": stage,
-                        "hs6": ",".join(b.hs6),
-                        "measure": "kUSD" if spec.measure == "value" else "t",
-                        "restricting": ",".join(exporters),
-                        "n_targets": len(tset),
-                        "baseline_year": year,
-                        "observed_year": oy,
-                        "flow": flow,
-                        "baseline": base,
-                        "predicted": pred,
-                        "observed": obs,
-                        "predicted_change_pct": pc,
-                        "observed_change_pct": oc,
-                        "error_pp": pc - oc,
-                        "status": "ok",
-                    }
-                )
-    return pd.DataFrame(rows)
-
-
-def backtest(
-    store: Store,
-    names: Sequence[str] | None = None,
-    *,
-    trade_source: str | None = None,
-    progress: Progress | None = None,
-) -> pd.DataFrame:
-    """Back-test named scenarios against observed trade.
-
-    For each named scenario with a ``backtest`` section (or those in ``names``), the scenario
-    runs from January of the year after its baseline year through December of the last
-    observed year. For each observed year it compares the targets' predicted imports from the
-    restricting exporter(s) and from others (baseline flows plus the model's changes in that
-    calendar year) with the imports the store holds for that year (same basket, basis and
-    source). ``error_pp`` = predicted − observed change in percentage points of the baseline.
-    A case whose data are missing gets one row whose ``status`` says what to import.
-    """
-    step = progress or (lambda _text: None)
-    found = named_scenarios()
-    chosen = list(names) if names else [k for k, v in found.items() if v.backtest is not None]
-    frames = []
-    for name in chosen:
-        if name not in found:
-            raise UnknownNameError(
-                f"no named scenario {name!r}", hint=suggestion(name, list(found))
-            )
-        step(f"back-test {name}")
-        try:
-            frames.append(backtest_one(store, found[name], trade_source=trade_source))
-        except DataMissingError as exc:
-            frames.append(pd.DataFrame([{"scenario": name, "status": f"data missing: {exc}"}]))
-        except MinsecError as exc:
-            frames.append(pd.DataFrame([{"scenario": name, "status": f"error: {exc}"}]))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def backtest_markdown(frame: pd.DataFrame) -> str:
-    """The back-test as a Markdown table (the one in docs/disruption.md), with the MAE."""
-    lines = [
-        "| scenario | HS | baseline → observed | imports of the targets | baseline | "
-        "predicted change | observed change | error (pp) |",
-        "|---|---|---|---|---:|---:|---:|---:|",
-    ]
-    ok = frame[frame.get("status", pd.Series(dtype=str)) == "ok"] if not frame.empty else frame
-    for rec in ok.to_dict("records"):
-        row = pd.Series(rec)
-        unit = "kUSD" if row.measure == "kUSD" else "t"
-        lines.append(
-            f"| {row.scenario} | {row.hs6} | {int(row.baseline_year)} → {int(row.observed_year)} "
-            f"| {row.flow} | {row.baseline:,.0f} {unit} | {row.predicted_change_pct:+.1f} % "
-            f"| {row.observed_change_pct:+.1f} % | {row.error_pp:+.1f} |"
-        )
-    if not ok.empty:
-        parts = ok[ok["flow"] != "total"]
-        mae = float(parts["error_pp"].abs().mean())
-        lines.append("")
-        lines.append(
-            f"Mean absolute error over the {len(parts)} restricting/others rows: {mae:.1f} pp."
-        )
-    missing = frame[frame["status"] != "ok"] if "status" in frame else frame.iloc[0:0]
-    for scenario_name, status in zip(missing["scenario"], missing["status"], strict=True):
-        lines.append("")
-        lines.append(f"* {scenario_name}: {status}")
-    return "\n".join(lines) + "\n"
+        return getattr(_backtest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

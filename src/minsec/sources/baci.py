@@ -491,3 +491,69 @@ def parse(
         path=str(path),
         licence=LICENCE,
     )
+
+
+# -- the critical-materials-atlas values extract ------------------------------------------
+
+
+def parse_atlas_values(
+    path: Path,
+    *,
+    year: int,
+    source_id: str,
+    hs_revision: str = "HS17",
+    codes: Iterable[str] | None = None,
+) -> Parsed:
+    """BACI values in the atlas's ``i,j,cmd,value`` layout (ISO3 countries, value in USD).
+
+    The critical-materials-atlas ships ``baci_hs17_2022_critical30_values.csv`` (BACI
+    values for 30 HS6 codes, no quantities, no year column). Rows become ``trade`` rows of
+    ``year`` with ``quantity_t`` empty; ``codes`` keeps some HS6 codes. Countries are ISO3
+    codes or BACI's pseudo codes (``S19`` = Taiwan); a code the catalog does not know is
+    an error naming the row.
+    """
+    p = Path(path)
+    raw = pd.read_csv(p, dtype=str, keep_default_na=False)
+    missing = [c for c in ("i", "j", "cmd", "value") if c not in raw.columns]
+    if missing:
+        raise InputError(f"missing column(s) {missing}; expected i,j,cmd,value", path=p, row=1)
+    raw["cmd"] = raw["cmd"].str.strip().str.zfill(6)
+    if codes is not None:
+        raw = raw[raw["cmd"].isin({str(c).zfill(6) for c in codes})]
+    by_code = countries.baci_to_id()
+
+    def cid(code: str, row: int, column: str) -> str:
+        text = code.strip()
+        if text in BACI_PSEUDO_ISO3:
+            found = by_code.get(BACI_PSEUDO_ISO3[text])
+        else:
+            found = countries.find(text)
+        if found is None:
+            raise InputError(f"unknown country code {code!r}", path=p, row=row, column=column)
+        return found
+
+    rows = [i + 2 for i in raw.index]
+    value = pd.to_numeric(raw["value"], errors="coerce")
+    if value.isna().any() or (value < 0).any():
+        bad = int(raw.index[(value.isna() | (value < 0)).to_numpy()][0]) + 2
+        raise InputError("expected a value in USD, 0 or more", path=p, row=bad, column="value")
+    trade = pd.DataFrame(
+        {
+            "hs6": raw["cmd"].to_numpy(),
+            "hs_revision": _revision(hs_revision),
+            "year": int(year),
+            "exporter": [cid(c, r, "i") for c, r in zip(raw["i"], rows, strict=True)],
+            "importer": [cid(c, r, "j") for c, r in zip(raw["j"], rows, strict=True)],
+            "value_kusd": (value / 1000.0).to_numpy(),
+            "quantity_t": None,
+        }
+    )
+    return Parsed(
+        source=source_id,
+        kind="baci-atlas-values",
+        sha256=sha256_files([p]),
+        tables={"trade": trade},
+        version=f"BACI {_revision(hs_revision)} values (critical-materials-atlas)",
+        path=str(p),
+        licence=LICENCE,
+    )

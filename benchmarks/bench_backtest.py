@@ -1,0 +1,67 @@
+"""Back-test and its calibration fit on the default data (the seven cases it can run).
+
+* ``backtest-default``: ``backtest(store)`` — baselines, observations, one engine run per
+  case-stage (detail on), the frame.
+* ``backtest-fit``: ``fit(cases)`` with the packaged specification (grid of 486 parameter
+  sets, then the pattern search), cases prepared outside the timing; reports the parameter
+  sets evaluated, the seconds per set and the calibration objective before and after.
+
+Both report ``cpu_s`` and the load average, since the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from _harness import Case, default_store_path
+
+
+def _store() -> Any:
+    from minsec.store import Store
+
+    return Store(default_store_path(), read_only=True)
+
+
+def _backtest(store: Any) -> dict[str, Any]:
+    from minsec.disrupt.backtest import backtest, summarize
+
+    load0, cpu0 = os.getloadavg()[0], time.process_time()
+    frame = backtest(store)
+    mae = summarize(frame).mae("trade", "all")
+    return {
+        "rows": int((frame["status"] == "ok").sum()),
+        "trade_mae_pp": round(mae, 2),
+        "cpu_s": round(time.process_time() - cpu0, 3),
+        "load": f"{load0:.1f}->{os.getloadavg()[0]:.1f}",
+    }
+
+
+def _prepared() -> Any:
+    from minsec.disrupt.backtest import prepare
+
+    with _store() as st:
+        cases, _ = prepare(st)
+    return cases
+
+
+def _fit(cases: Any) -> dict[str, Any]:
+    from minsec.disrupt.backtest_fit import fit
+
+    load0, cpu0, t0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
+    result = fit(cases)
+    seconds = time.perf_counter() - t0
+    return {
+        "evaluations": result.evaluations,
+        "ms_per_set": round(1000 * seconds / max(result.evaluations, 1), 1),
+        "objective": f"{result.objective_before:.2f}->{result.objective_after:.2f}",
+        "cpu_s": round(time.process_time() - cpu0, 3),
+        "load": f"{load0:.1f}->{os.getloadavg()[0]:.1f}",
+    }
+
+
+CASES = [
+    Case("backtest-default", _store, _backtest, size="7 cases, default data"),
+    Case("backtest-fit", _prepared, _fit, size="6 parameters, 4 calibration cases"),
+]

@@ -1,0 +1,162 @@
+"""``minsec scenarios backtest``: predicted vs observed after real measures, MAE, fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, progress
+from minsec.output import Format, emit, rich_table
+
+#: What a terminal table shows (fits 80 columns); CSV, JSON and Parquet carry every column.
+TABLE_COLUMNS = {
+    "scenario": "scenario",
+    "period": "period",
+    "flow": "flow",
+    "predicted_change_pct": "pred %",
+    "observed_change_pct": "obs %",
+    "error_pp": "err pp",
+}
+_SHORT_FLOWS = {"from restricting": "restr.", "from others": "others"}
+
+
+def _terminal(frame: pd.DataFrame) -> pd.DataFrame:
+    ok = frame[frame["status"] == "ok"].copy()
+    order = {"calibration": 0, "holdout": 1}
+    ok = ok.sort_values("set", key=lambda s: s.map(order), kind="stable")
+    ok["flow"] = ok["flow"].replace(_SHORT_FLOWS)
+    for c in ("predicted_change_pct", "observed_change_pct", "error_pp"):
+        ok[c] = ok[c].astype(float).round(1) + 0.0  # no "-0"
+    return ok[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS)
+
+
+def _sets(frame: pd.DataFrame) -> list[str]:
+    out = []
+    for which in ("calibration", "holdout"):
+        names = sorted(set(frame.loc[frame["set"] == which, "scenario"].dropna()))
+        if names:
+            out.append(f"{which}: {', '.join(names)}")
+    return out
+
+
+def _parameter_rows(parameters: pd.DataFrame) -> pd.DataFrame:
+    from minsec.disrupt.backtest import FRAME_COLUMNS
+
+    return pd.DataFrame(
+        {
+            "scenario": "fit",
+            "kind": "parameter",
+            "flow": parameters["name"],
+            "series": parameters["mode"],
+            "baseline": pd.to_numeric(parameters["default"], errors="coerce"),
+            "predicted": parameters["fitted"],
+            "method": parameters["note"],
+            "status": "ok",
+        }
+    ).reindex(columns=list(FRAME_COLUMNS))
+
+
+def backtest_cmd(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Scenarios to back-test (default: all with a backtest section)."),
+    ] = None,
+    fit: Annotated[
+        bool,
+        typer.Option(
+            "--fit",
+            help="Fit the global parameters on the calibration cases and report every row "
+            "at the fitted values (with the MAE before and after).",
+        ),
+    ] = False,
+    fit_spec: Annotated[
+        Path | None,
+        typer.Option("--fit-spec", help="Fit specification TOML (default: the packaged one)."),
+    ] = None,
+    observations: Annotated[
+        Path | None,
+        typer.Option("--observations", help="Observation table CSV (default: the packaged one)."),
+    ] = None,
+    trade_source: Annotated[
+        str | None,
+        typer.Option("--trade-source", help="Store trade source (default: each scenario's)."),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Compare predicted and observed changes after real measures: trade and prices, MAE.
+
+    Each row: predicted and observed change (% of the base period), error in percentage
+    points, whether the direction is right, and the case's set (calibration or holdout).
+    The summary gives the MAE of the trade rows overall, on the holdout and on the
+    calibration cases, of the price rows apart, and the rows whose observed change
+    exceeds 20 % with the wrong direction. CSV output ends with the summary rows
+    (scenario = summary); JSON has them in "meta".
+    """
+    from minsec.disrupt.backtest import (
+        finish,
+        load_observations,
+        prepare,
+        summarize,
+        summary_frame,
+    )
+    from minsec.disrupt.backtest_fit import fit as run_fit
+    from minsec.disrupt.backtest_fit import load_fit_spec
+    from minsec.store import Store
+
+    table = load_observations(observations)
+    spec = load_fit_spec(fit_spec) if fit or fit_spec is not None else None
+    meta: dict[str, Any] = {}
+    lines: list[str] = []
+    with progress("back-test") as bar, Store(store, read_only=True) as st:
+        task = bar.task_ids[0]
+
+        def step(text: str) -> None:
+            bar.update(task, description=text)
+
+        cases, status = prepare(
+            st, names or None, trade_source=trade_source, observations=table, progress=step
+        )
+        if fit:
+            result = run_fit(cases, spec, progress=step)
+            frame = finish([result.after, status])
+            meta["fit"] = result.summary()
+            lines += result.lines()
+            extra = _parameter_rows(result.parameters)
+        else:
+            from minsec.disrupt.backtest import case_frame, predict
+
+            frame = finish([*(case_frame(c, predict(c)[0]) for c in cases), status])
+            extra = pd.DataFrame()
+    summary = summarize(frame)
+    meta["summary"] = summary.as_dict()
+    lines = [*_sets(frame), *summary.lines(), *lines]
+    fmt = Format(fmt)
+    title = "Back-test: predicted vs observed change (% of the base period)"
+    if fmt is Format.table:
+        console = Console(file=output.open("w") if output else None)
+        console.print(rich_table(_terminal(frame), title=title))
+        if fit:
+            console.print(rich_table(fit_table(meta["fit"]["parameters"]), title="Fitted"))
+        for line in lines:
+            console.print(line, highlight=False)
+        return
+    if fmt is Format.csv:
+        frame = pd.concat([frame, summary_frame(summary), extra], ignore_index=True)
+    emit(frame, fmt, output=output, title=title, meta=meta)
+
+
+def fit_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The fitted parameters as a terminal table (name, mode, range, default, fit, sensitivity)."""
+    frame = pd.DataFrame(records)
+    if frame.empty:
+        return frame
+    frame["range"] = [f"{lo:g}–{hi:g}" for lo, hi in zip(frame["low"], frame["high"], strict=True)]
+    frame["fitted"] = frame["fitted"].astype(float).round(3)
+    frame["sens. pp"] = frame["sensitivity_pp"].astype(float).round(2)
+    return frame[["name", "mode", "range", "default", "fitted", "sens. pp"]]

@@ -1,0 +1,107 @@
+"""`minsec scenarios backtest`: CSV, JSON and terminal table, the fit, bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from minsec.disrupt.backtest import FRAME_COLUMNS
+from tests.cli_helpers import run_cli
+
+pytestmark = pytest.mark.default_data
+CASES = ("indonesia-nickel-ore-2020", "china-graphite-2023")
+
+
+def test_csv_rows_then_summary(
+    capsys: pytest.CaptureFixture[str], default_store_path: Path
+) -> None:
+    res = run_cli(capsys, "scenarios", "backtest", *CASES, "--format", "csv",
+                  "--store", str(default_store_path))  # fmt: skip
+    assert res.code == 0, res.err
+    frame = pd.read_csv(io.StringIO(res.out), dtype={"period": str, "baseline_period": str})
+    assert list(frame.columns) == list(FRAME_COLUMNS)
+    rows = frame[frame["scenario"] != "summary"]
+    assert set(rows["scenario"]) == set(CASES)
+    assert set(rows["set"]) == {"calibration", "holdout"}
+    assert {"predicted_change_pct", "observed_change_pct", "error_pp", "direction_ok"} <= set(
+        rows.columns
+    )
+    summary = frame[frame["scenario"] == "summary"].set_index(["kind", "set"])
+    trade = rows[rows["in_mae"].astype(str) == "True"]
+    assert summary.loc[("trade", "all"), "error_pp"] == pytest.approx(
+        trade["error_pp"].abs().mean()
+    )
+    assert summary.loc[("trade", "all"), "n_rows"] == len(trade) == 12
+    holdout = trade[trade["set"] == "holdout"]
+    assert summary.loc[("trade", "holdout"), "error_pp"] == pytest.approx(
+        holdout["error_pp"].abs().mean()
+    )
+    wrong = frame[frame["flow"].str.startswith("wrong direction", na=False)]
+    right = trade["direction_ok"].astype(str) == "True"
+    big = trade[(trade["observed_change_pct"].abs() > 20) & ~right]
+    assert int(wrong["n_rows"].iloc[0]) == len(big)
+
+
+def test_json_and_table(
+    capsys: pytest.CaptureFixture[str], default_store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ("--store", str(default_store_path))
+    res = run_cli(capsys, "scenarios", "backtest", *CASES, "--format", "json", *store)
+    assert res.code == 0, res.err
+    payload = json.loads(res.out)
+    mae = {(r["kind"], r["set"]): r for r in payload["meta"]["summary"]["mae"]}
+    assert mae[("trade", "all")]["rows"] == 12 and mae[("trade", "all")]["cases"] == 2
+    assert all(r["status"] == "ok" for r in payload["data"])
+    # the terminal table fits 80 columns and ends with the summary in words
+    monkeypatch.setenv("COLUMNS", "80")
+    res = run_cli(capsys, "scenarios", "backtest", *CASES, *store)
+    assert res.code == 0, res.err
+    lines = res.out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "err pp" in res.out and "indonesia-nickel-ore-2020" in res.out
+    assert any(line.startswith("MAE of trade rows") for line in lines)
+    assert "calibration: indonesia-nickel-ore-2020" in res.out
+
+
+def test_fit_on_the_command_line(
+    capsys: pytest.CaptureFixture[str], default_store_path: Path, tmp_path: Path
+) -> None:
+    spec = tmp_path / "fit.toml"
+    spec.write_text(
+        '[objective]\ntolerance = 0.1\n\n[[parameter]]\nname = "spare_capacity"\n'
+        'mode = "scale"\nlow = 0\nhigh = 2\npoints = 3\n'
+    )
+    res = run_cli(capsys, "scenarios", "backtest", *CASES, "--fit", "--fit-spec", str(spec),
+                  "--format", "json", "--store", str(default_store_path))  # fmt: skip
+    assert res.code == 0, res.err
+    fit = json.loads(res.out)["meta"]["fit"]
+    assert [p["name"] for p in fit["parameters"]] == ["spare_capacity"]
+    calib = fit["calibration"]
+    assert calib["trade_mae_pp_fitted"] <= calib["trade_mae_pp_default"] + 1e-9
+    # the rows are reported at the fitted values: their MAE is the fitted one
+    rows = pd.DataFrame(json.loads(res.out)["data"])
+    counted = rows[rows["in_mae"] & (rows["set"] == "calibration")]
+    assert counted["error_pp"].abs().mean() == pytest.approx(calib["trade_mae_pp_fitted"])
+    csv = run_cli(capsys, "scenarios", "backtest", *CASES, "--fit", "--fit-spec", str(spec),
+                  "--format", "csv", "--store", str(default_store_path))  # fmt: skip
+    frame = pd.read_csv(io.StringIO(csv.out))
+    fitted = frame[frame["scenario"] == "fit"]
+    assert list(fitted["flow"]) == ["spare_capacity"]
+
+
+def test_bad_input_is_one_message(
+    capsys: pytest.CaptureFixture[str], default_store_path: Path, tmp_path: Path
+) -> None:
+    store = ("--store", str(default_store_path))
+    bad = tmp_path / "obs.csv"
+    bad.write_text("scenario,kind\nx,trade\n")
+    res = run_cli(capsys, "scenarios", "backtest", "--observations", str(bad), *store)
+    assert res.code == 2 and "missing columns" in res.err and res.out == ""
+    res = run_cli(capsys, "scenarios", "backtest", "china-rare-earths-2025", *store)
+    assert res.code == 2 and "has no backtest section" in res.err
+    res = run_cli(capsys, "scenarios", "backtest", "nickel-2020", *store)
+    assert res.code == 2 and "no named scenario" in res.err
