@@ -397,8 +397,10 @@ def test_backtest_on_the_packaged_extract_equals_the_atlas_files(
     packaged = backtest_one(gage_store, scenario)
     with _hs17_store(tmp_path / "hs17.duckdb") as st:
         atlas = backtest_one(st, scenario)
-    assert (packaged["status"] == "ok").all() and len(packaged) == len(atlas) == 3
-    cols = ["flow", "baseline", "predicted", "observed", "error_pp"]
+    # three trade rows (from China, from others, total) and two price rows (Ga, Ge)
+    assert (packaged["status"] == "ok").all() and len(packaged) == len(atlas) == 5
+    assert (packaged["kind"] == "trade").sum() == 3
+    cols = ["kind", "flow", "baseline", "predicted", "observed", "error_pp"]
     pd.testing.assert_frame_equal(
         packaged[cols].reset_index(drop=True), atlas[cols].reset_index(drop=True), rtol=1e-9
     )
