@@ -62,6 +62,9 @@ app.command("clocks")(clocks_cmd)
 from minsec.commands.plan import plan_cmd  # noqa: E402
 
 app.command("plan")(plan_cmd)
+from minsec.commands.stockpile import stockpile_app  # noqa: E402
+
+app.add_typer(stockpile_app, name="stockpile")
 
 
 def _version(value: bool) -> None:
