@@ -305,25 +305,35 @@ def releases(
     ``first_t`` (R, P): receipts decided by the solver (kept pairs; 0 elsewhere), served
     first; ``floor_t`` (R, P): receipts the left-out pairs must get next (their
     ``(L − θ)⁺``); then what is left of the stock tops up every partner's remaining
-    shortfall pro rata to it (see the module doc). Receipts never exceed the loss.
+    shortfall pro rata to it (see the module doc). Receipts never exceed the loss, and a
+    run's receipts never exceed what the holders can release (alone: each partner's own;
+    pooled: the pool, scaling down the solver's and the floors' where rounding exceeds it).
     """
     loss = problem.loss_t
     avail = np.minimum(stock_t, problem.cap())  # (P,) what each holder can release
-    got = np.zeros_like(loss) if first_t is None else np.minimum(first_t, loss)
-    if floor_t is not None:
-        got = got + np.minimum(floor_t, loss - got)
-    if pooled:
-        left = np.maximum(float(avail.sum()) - got.sum(axis=1), 0.0)  # (R,)
-        rest = loss - got
-        need = rest.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(need > 0, np.minimum(1.0, left / need), 0.0)
-        got = got + rest * share[:, None]
-        released = _holder_releases(got, avail)
-    else:  # each partner draws its own stock as far as it goes
+    if not pooled:  # each partner draws its own stock as far as it goes
         got = np.minimum(loss, avail[None, :])
-        released = got.copy()
-    return got, released
+        return got, got.copy()
+    pool = float(avail.sum())
+    got = np.zeros_like(loss) if first_t is None else np.minimum(first_t, loss)
+    got *= _within(got.sum(axis=1), pool)[:, None]  # solver rounding above the pool
+    if floor_t is not None:
+        extra = np.minimum(floor_t, loss - got)
+        got += extra * _within(extra.sum(axis=1), pool - got.sum(axis=1))[:, None]
+    left = np.maximum(pool - got.sum(axis=1), 0.0)  # (R,)
+    rest = loss - got
+    need = rest.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(need > 0, np.minimum(1.0, left / need), 0.0)
+    got = got + rest * share[:, None]
+    return got, _holder_releases(got, avail)
+
+
+def _within(amount: FloatArray, room: FloatArray | float) -> FloatArray:
+    """Factor (≤ 1) that scales ``amount`` down to ``room`` where it is larger."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.where(amount > room, np.maximum(room, 0.0) / amount, 1.0)
+    return out
 
 
 def _holder_releases(receipts: FloatArray, avail: FloatArray) -> FloatArray:
@@ -426,11 +436,13 @@ def _build(
     target: Target,
     bound: FloatArray,
     scale: tuple[float, float],
+    pool_floor: float = 0.0,
 ) -> _Model:
     """The model of the kept pairs.
 
     ``bound`` (P,) is each partner's target row bound (scaled τ C_q for CVaR, the number
-    of runs allowed above x C_q for probability).
+    of runs allowed above x C_q for probability); ``pool_floor`` (tonnes) a lower bound
+    Σ_p a_p ≥ floor on the pool (pooled; the runs left out may need it).
     """
     scale_t, scale_usd = scale
     n, k = problem.n, lay.n_pairs
@@ -443,6 +455,9 @@ def _build(
     # a_p − s_p ≤ 0 (a_p ≤ ρ_p as a bound): what holder p can release in any run
     parts.add([partners, partners], [lay.a0 + partners, partners], [1.0, -1.0], -np.inf, 0.0, n)
     if lay.pooled:
+        if pool_floor > 0:  # Σ_p a_p ≥ floor
+            parts.add([np.zeros(n, dtype=np.int64)], [lay.a0 + partners], [1.0],
+                      pool_floor / scale_t, np.inf, 1)  # fmt: skip
         y_cols = lay.y0 + pairs
         # Σ_q Y_rq − Σ_p a_p ≤ 0 per kept run
         m = lay.runs.size

@@ -13,8 +13,9 @@ threshold, and m = ⌊β R⌋ the runs allowed above it:
     A_up = max(A_start, pool of the existing stock) (holding costs > 0);
   - any feasible pool is at least A_lo = max(max_q d_q,(m+1), pool of the existing stock);
   - a run whose deficits sum to at most A_lo is covered in full (its pairs leave the
-    model, served from the pool); a pair with d_rq > A_up is above the threshold in every
-    optimum (it leaves the model and uses one of q's m runs);
+    model, served from the pool, and the model gets the row Σ_p a_p ≥ A_lo); a pair
+    with d_rq > A_up is above the threshold in every optimum (it leaves the model and
+    uses one of q's m runs);
   - the rest keep their binary. These reductions are exact; the MIP stops at a relative
     gap of :data:`~minsec.disrupt.stockpile_sizing.lp.MIP_REL_GAP` or its time limit
     (then the best stock found is kept, its gap reported).
@@ -138,7 +139,8 @@ def solve_probability(
         return result
     scale = lp._scale(problem)
     lay = lp._layout(problem.n, keep, True, "probability")
-    model = lp._build(problem, lay, target, allowed.astype(np.float64), scale)
+    # the pool must reach pool_lo: the runs covered in full are out of the model
+    model = lp._build(problem, lay, target, allowed.astype(np.float64), scale, pool_lo)
     model.h.setOptionValue(
         "time_limit", float(lp.MIP_TIME_LIMIT_S if time_limit is None else time_limit)
     )
