@@ -158,9 +158,16 @@ def test_bad_requests(default_store) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="not one of the partners") as info:
         size_stockpiles(default_store, "USA,JPN", "cvar95<=5%", max_stock_t={"KOR": 1.0}, **base)  # type: ignore[arg-type]
     assert info.value.column == "max_stock_t"
-    with pytest.raises(InputError, match=r"cvar95<=0% cannot be met for USA"):
-        size_stockpiles(default_store, "USA,JPN", "cvar95<=0%", release_t_per_month={"USA": 0.0},  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"cvar95<=0% cannot be met for USA, JPN with pooled"):
+        size_stockpiles(default_store, "USA,JPN", "cvar95<=0%", max_stock_t={"USA": 0, "JPN": 9},  # type: ignore[arg-type]
                         **base)  # fmt: skip
+    # alone the US cannot release anything, pooled Japan's stock covers it
+    only_pooled = size_stockpiles(
+        default_store, "USA,JPN", "cvar95<=5%", release_t_per_month={"USA": 0.0},
+        curve_points=2, **base,  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert only_pooled.alone.status == "infeasible" and only_pooled.meta["saving_pct"] is None
+    assert (only_pooled.pooled.risk_after <= 0.05 + 1e-9).all()
 
 
 # -- CLI -------------------------------------------------------------------------------

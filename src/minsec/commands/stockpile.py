@@ -241,10 +241,16 @@ def size_cmd(
     )
     if Format(fmt) is Format.table:
         emit(_terminal(result.view("totals"), "totals"), fmt, title="Totals")
+        saving = meta["saving_usd_per_year"]
         err.print(
-            f"pooling saves {meta['saving_usd_per_year'] / 1e6:,.3f} million USD a year "
-            f"({meta['saving_pct']:.1f} %) against each partner alone; price "
-            f"{meta['price_usd_per_t']:,.0f} USD/t ({meta['price_source']})",
+            "the target cannot be met with each partner's own stock: only pooling meets it"
+            if saving is None
+            else f"pooling saves {saving / 1e6:,.3f} million USD a year "
+            f"({meta['saving_pct']:.1f} %) against each partner alone",
+            highlight=False,
+        )
+        err.print(
+            f"price {meta['price_usd_per_t']:,.0f} USD/t ({meta['price_source']})",
             highlight=False,
         )
         for note in meta.get("notes", []):

@@ -799,6 +799,28 @@ def solve(
     return Sizer(problem, target, pooled, time_limit).at(level)
 
 
+def unmet(problem: SizingProblem, target: Target, before: FloatArray, why: str) -> Sizing:
+    """A :class:`Sizing` for a target that cannot be met alone.
+
+    No stock (NaN), status ``"infeasible"``, ``why`` in its notes.
+    """
+    nan = np.full(problem.n, np.nan)
+    zeros = np.zeros_like(problem.loss_t)
+    return Sizing(
+        pooled=False,
+        target=target,
+        stock_t=nan,
+        cost_usd_per_year=math.nan,
+        receipts_t=zeros,
+        releases_t=zeros,
+        residual_t=problem.loss_t,
+        risk_before=before,
+        risk_after=nan,
+        status="infeasible",
+        notes=(why,),
+    )
+
+
 def check_met(problem: SizingProblem, result: Sizing, level: float) -> None:
     """Raise if ``result`` misses the target when re-evaluated on all runs (a bug)."""
     if not meets(result.risk_after, result.target, level).all():

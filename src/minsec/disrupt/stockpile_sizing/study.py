@@ -401,7 +401,10 @@ def size_stockpiles(
     report("optimise (pooled)", share)
     pooled = sizers[True].at()
     report("optimise (alone)", share + 0.05)
-    alone = sizers[False].at()
+    try:
+        alone = sizers[False].at()
+    except InputError as exc:  # pooling can meet a target no partner meets alone
+        alone = lp.unmet(problem, goal, sizers[False].before, exc.message)
     report("curve", share + 0.1)
     curve_started = time.perf_counter()
     if goal.kind == "probability":  # a shorter MIP time limit for each point of the curve
@@ -521,7 +524,9 @@ def _meta(
     notes: list[str],
     seconds: dict[str, float],
 ) -> dict[str, Any]:
-    saving = alone.cost_usd_per_year - pooled.cost_usd_per_year
+    saving: float | None = alone.cost_usd_per_year - pooled.cost_usd_per_year
+    if alone.status == "infeasible":
+        saving = None
     solver_notes = [f"pooled: {n}" for n in pooled.notes] + [f"alone: {n}" for n in alone.notes]
     return {
         "commodity": baseline.commodity,
@@ -541,19 +546,26 @@ def _meta(
         "price_usd_per_t": holding[0].price_usd_per_t,
         "price_source": holding[0].price_source,
         "pooled_stock_t": pooled.total_t,
-        "alone_stock_t": alone.total_t,
+        "alone_stock_t": _number(alone.total_t),
         "pooled_cost_usd_per_year": pooled.cost_usd_per_year,
-        "alone_cost_usd_per_year": alone.cost_usd_per_year,
+        "alone_cost_usd_per_year": _number(alone.cost_usd_per_year),
         "pooled_value_usd": pooled.total_t * holding[0].price_usd_per_t,
-        "alone_value_usd": alone.total_t * holding[0].price_usd_per_t,
+        "alone_value_usd": _number(alone.total_t * holding[0].price_usd_per_t),
         "saving_usd_per_year": saving,
-        "saving_pct": 100.0 * saving / alone.cost_usd_per_year if alone.cost_usd_per_year else 0.0,
+        "saving_pct": None
+        if saving is None
+        else (100.0 * saving / alone.cost_usd_per_year if alone.cost_usd_per_year else 0.0),
         "solver": pooled.solver or alone.solver,
         "seconds": seconds,
         "units": "tonnes over the horizon (gross weight of the trade basket unless noted); "
         "USD; days of cover = stock / (annual consumption / 365)",
         "notes": notes + solver_notes,
     }
+
+
+def _number(x: float) -> float | None:
+    """``x``, or None where it is not a number (JSON has no NaN)."""
+    return None if math.isnan(x) else x
 
 
 # --------------------------------------------------------------------------- verify
@@ -624,6 +636,7 @@ def verify_in_engine(
         ("unlimited", np.full(problem.n, np.inf), None),
     ]
     rows = []
+    cases = [c for c in cases if c[2] is None or c[2].status != "infeasible"]
     for i, (name, stock, sizing) in enumerate(cases):
         responses = None
         if sizing is not None or name == "unlimited":
