@@ -22,7 +22,8 @@ from minsec.disrupt.model import Parameters, Responses
 from minsec.disrupt.montecarlo import run_risk, sample_shocks
 from minsec.disrupt.risk_model import compile_model
 from minsec.disrupt.stockpile_sizing.need import NeedEngine
-from minsec.disrupt.stockpile_sizing.study import responses_for, size_stockpiles
+from minsec.disrupt.stockpile_sizing.study import size_stockpiles
+from minsec.disrupt.stockpile_sizing.verify import responses_for
 from minsec.errors import InputError
 from tests.cli_helpers import run_cli
 from tests.disrupt.test_montecarlo import SCORES, model, toy_baseline

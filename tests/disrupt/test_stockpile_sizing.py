@@ -21,15 +21,17 @@ from hypothesis import strategies as st
 from minsec.disrupt.montecarlo import var_cvar
 from minsec.disrupt.stockpile_sizing import lp, probability
 from minsec.disrupt.stockpile_sizing.costs import costs_frame, holding_costs, load_table
+from minsec.disrupt.stockpile_sizing.policy import flow_matrix
+from minsec.disrupt.stockpile_sizing.problem import SizingProblem, meets
 from minsec.disrupt.stockpile_sizing.target import Target, parse_target
 from minsec.errors import InputError
 
 CVAR5 = parse_target("cvar95<=5%")
 
 
-def problem(loss: object, consumption: object, cost: object, **kw: object) -> lp.SizingProblem:
+def problem(loss: object, consumption: object, cost: object, **kw: object) -> SizingProblem:
     loss_t = np.asarray(loss, dtype=np.float64)
-    return lp.SizingProblem(
+    return SizingProblem(
         partners=tuple(f"P{q}" for q in range(loss_t.shape[1])),
         loss_t=loss_t,
         consumption_t=np.asarray(consumption, dtype=np.float64),
@@ -38,7 +40,7 @@ def problem(loss: object, consumption: object, cost: object, **kw: object) -> lp
     )
 
 
-def hand_example() -> lp.SizingProblem:
+def hand_example() -> SizingProblem:
     # partner A is short in runs 2-4, partner B in runs 1-3: every run needs 30 t in all
     loss = [[0.0, 30.0], [10.0, 20.0], [20.0, 10.0], [30.0, 0.0]]
     return problem(loss, [100.0, 100.0], [2.0, 1.0])
@@ -112,7 +114,7 @@ def test_hand_worked_example() -> None:
     np.testing.assert_allclose(pooled.risk_after, [0.05, 0.05], atol=1e-9)
     # the policy: B's stock serves A in runs 2-4 (releases never exceed the stock)
     assert (pooled.releases_t.sum(axis=1) <= 70.0 / 3.0 + 1e-7).all()
-    flows = lp.flow_matrix(pooled.receipts_t, pooled.releases_t)
+    flows = flow_matrix(pooled.receipts_t, pooled.releases_t)
     assert flows[1, 0] > 0 and flows[0, :].sum() == pytest.approx(0.0)
     # the LP for each partner alone gives the exact answer too
     assert lp.Sizer(pb, target, False, exact_alone=False).at().stock_t == pytest.approx([20, 20])
@@ -251,7 +253,7 @@ def test_probability_target_against_counting(seed: int) -> None:
 
 
 @st.composite
-def instances(draw: st.DrawFn) -> tuple[lp.SizingProblem, Target]:
+def instances(draw: st.DrawFn) -> tuple[SizingProblem, Target]:
     runs = draw(st.integers(4, 24))
     n = draw(st.integers(1, 3))
     seed = draw(st.integers(0, 2**31 - 1))
@@ -273,13 +275,13 @@ def instances(draw: st.DrawFn) -> tuple[lp.SizingProblem, Target]:
 
 @settings(max_examples=40, deadline=None)
 @given(instances())
-def test_pooling_never_costs_more_and_targets_hold(case: tuple[lp.SizingProblem, Target]) -> None:
+def test_pooling_never_costs_more_and_targets_hold(case: tuple[SizingProblem, Target]) -> None:
     pb, target = case
     pooled = lp.solve(pb, target, pooled=True)
     alone = lp.solve(pb, target, pooled=False)
     assert pooled.cost_usd_per_year <= alone.cost_usd_per_year * (1 + 1e-7) + 1e-7
     for s in (pooled, alone):
-        assert lp.meets(s.risk_after, target).all()
+        assert meets(s.risk_after, target).all()
         assert (s.receipts_t <= pb.loss_t + 1e-9).all()
         np.testing.assert_allclose(s.residual_t, np.maximum(pb.loss_t - s.receipts_t, 0.0))
     # what a run receives never exceeds what is held (pooled: the pool; alone: own stock)
@@ -289,7 +291,7 @@ def test_pooling_never_costs_more_and_targets_hold(case: tuple[lp.SizingProblem,
 
 @settings(max_examples=30, deadline=None)
 @given(instances(), st.floats(0.0, 1.0))
-def test_a_looser_target_never_costs_more(case: tuple[lp.SizingProblem, Target], f: float) -> None:
+def test_a_looser_target_never_costs_more(case: tuple[SizingProblem, Target], f: float) -> None:
     pb, target = case
     tight = target.with_level(target.level * f)
     for pooled in (True, False):
@@ -300,7 +302,7 @@ def test_a_looser_target_never_costs_more(case: tuple[lp.SizingProblem, Target],
 
 @settings(max_examples=25, deadline=None)
 @given(instances())
-def test_run_reduction_is_exact(case: tuple[lp.SizingProblem, Target]) -> None:
+def test_run_reduction_is_exact(case: tuple[SizingProblem, Target]) -> None:
     """Starting from every pair, or from none (many rounds), gives the same optimum."""
     pb, target = case
     if target.kind != "cvar":
@@ -318,7 +320,7 @@ def test_run_reduction_is_exact(case: tuple[lp.SizingProblem, Target]) -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(instances())
-def test_alone_lp_equals_the_exact_solution(case: tuple[lp.SizingProblem, Target]) -> None:
+def test_alone_lp_equals_the_exact_solution(case: tuple[SizingProblem, Target]) -> None:
     pb, target = case
     if target.kind != "cvar":
         return

@@ -19,7 +19,9 @@ Open = Callable[..., Session]
 BASE = "/api/v1/stockpile-sizing-jobs"
 
 
-def test_sizing_from_the_stockpiles_page_matches_the_job(open_session: Open, server: Server) -> None:
+def test_sizing_from_the_stockpiles_page_matches_the_job(
+    open_session: Open, server: Server
+) -> None:
     s = open_session("us_analyst")
     page = s.page
     base = page.url.split("#")[0]

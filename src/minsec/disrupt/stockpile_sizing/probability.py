@@ -5,7 +5,7 @@ threshold, and m = ⌊β R⌋ the runs allowed above it:
 
 * **alone** — partner q meets the target iff its stock covers all but its m largest
   d_rq: s_q = max(e_q, d_q,(m+1)), the (m + 1)-th largest (exact, no solver);
-* **pooled** — the MIP of :mod:`~minsec.disrupt.stockpile_sizing.lp` (one binary per
+* **pooled** — the MIP of :mod:`~minsec.disrupt.stockpile_sizing.model` (one binary per
   kept run and partner). Only the pool A = Σ_p min(s_p, ρ_p) matters in every run, so:
 
   - the alone solution is feasible; moved to the cheapest holders (:func:`cheapest_split`)
@@ -17,7 +17,7 @@ threshold, and m = ⌊β R⌋ the runs allowed above it:
     with d_rq > A_up is above the threshold in every optimum (it leaves the model and
     uses one of q's m runs);
   - the rest keep their binary. These reductions are exact; the MIP stops at a relative
-    gap of :data:`~minsec.disrupt.stockpile_sizing.lp.MIP_REL_GAP` or its time limit
+    gap of :data:`~minsec.disrupt.stockpile_sizing.model.MIP_REL_GAP` or its time limit
     (then the best stock found is kept, its gap reported).
 """
 
@@ -28,17 +28,27 @@ import time
 
 import numpy as np
 
-from minsec.disrupt.stockpile_sizing import lp
+from minsec.disrupt.stockpile_sizing import model as mdl
+from minsec.disrupt.stockpile_sizing.policy import releases
+from minsec.disrupt.stockpile_sizing.problem import (
+    TOLERANCE,
+    FloatArray,
+    Sizing,
+    SizingProblem,
+    check_met,
+    infeasible_error,
+    make_sizing,
+)
 from minsec.disrupt.stockpile_sizing.target import Target
 from minsec.errors import InputError
 
-FloatArray = lp.FloatArray
-BoolArray = lp.BoolArray
 
+def deficits(problem: SizingProblem, target: Target) -> FloatArray:
+    """``(R, P)`` d_rq = L_rq − x C_q where L is above the threshold, else 0.
 
-def deficits(problem: lp.SizingProblem, target: Target) -> FloatArray:
-    """``(R, P)`` d_rq = L_rq − x C_q where L is above the threshold (:func:`lp.risk`), else 0."""
-    limit = (target.threshold + lp.TOLERANCE) * problem.consumption_t
+    Above the threshold as in :func:`~minsec.disrupt.stockpile_sizing.problem.risk`.
+    """
+    limit = (target.threshold + TOLERANCE) * problem.consumption_t
     over = problem.loss_t > limit[None, :]
     return np.where(over, problem.loss_t - target.threshold * problem.consumption_t[None, :], 0.0)
 
@@ -48,7 +58,7 @@ def allowed_runs(level: float, runs: int) -> int:
     return math.floor(level * runs + 1e-9)
 
 
-def alone_stock(problem: lp.SizingProblem, target: Target) -> FloatArray:
+def alone_stock(problem: SizingProblem, target: Target) -> FloatArray:
     """``(P,)`` the cheapest stock of each partner alone: max(e_q, d_q,(m+1))."""
     d = deficits(problem, target)
     m = allowed_runs(target.level, problem.runs)
@@ -58,7 +68,7 @@ def alone_stock(problem: lp.SizingProblem, target: Target) -> FloatArray:
     return np.maximum(problem.lower(), need)
 
 
-def cheapest_split(problem: lp.SizingProblem, pool_t: float) -> FloatArray:
+def cheapest_split(problem: SizingProblem, pool_t: float) -> FloatArray:
     """``(P,)`` the cheapest stocks whose pool Σ_p min(s_p, ρ_p) reaches ``pool_t``.
 
     Start from the existing stock and fill the cheapest holders first, each up to its
@@ -74,7 +84,7 @@ def cheapest_split(problem: lp.SizingProblem, pool_t: float) -> FloatArray:
         add = min(max(float(reach[p] - stock[p]), 0.0), need)
         stock[p] += add
         need -= add
-    if need > lp.TOLERANCE * max(pool_t, 1.0):
+    if need > TOLERANCE * max(pool_t, 1.0):
         raise InputError(
             f"a pool of {pool_t:,.0f} t is above what the storage and release limits allow",
             column="max_stock_t",
@@ -83,23 +93,23 @@ def cheapest_split(problem: lp.SizingProblem, pool_t: float) -> FloatArray:
 
 
 def solve_probability(
-    problem: lp.SizingProblem,
+    problem: SizingProblem,
     target: Target,
     pooled: bool,
     before: FloatArray,
     time_limit: float | None = None,
-) -> lp.Sizing:
+) -> Sizing:
     """The cheapest stock for a probability target (``target.level`` is the cap β)."""
     started = time.perf_counter()
     alone = alone_stock(problem, target)
     if not pooled:
-        got, out = lp.releases(problem, alone, pooled=False)
-        result = lp._sizing(
+        got, out = releases(problem, alone, pooled=False)
+        result = make_sizing(
             problem, target, False, alone, got, out, before, "optimal",
             solver="exact: the (m+1)-th largest deficit of each partner",
             seconds=time.perf_counter() - started,
         )  # fmt: skip
-        lp.check_met(problem, result, target.level)
+        check_met(problem, result, target.level)
         return result
     d = deficits(problem, target)
     m = allowed_runs(target.level, problem.runs)
@@ -115,7 +125,7 @@ def solve_probability(
     if m < problem.runs:
         need_alone = -np.partition(-d, m, axis=0)[m]
     pool_lo = max(float(need_alone.max(initial=0.0)), existing_pool)
-    slack = lp.TOLERANCE * max(float(problem.loss_t.max(initial=0.0)), 1e-300)
+    slack = TOLERANCE * max(float(problem.loss_t.max(initial=0.0)), 1e-300)
     covered_run = d.sum(axis=1) <= pool_lo + slack
     fixed = (d > pool_up + slack) & ~covered_run[:, None]
     keep = (d > 0) & ~covered_run[:, None] & ~fixed
@@ -129,46 +139,46 @@ def solve_probability(
     )
     if not keep.any():  # the reductions decide everything: the smallest pool suffices
         stock = cheapest_split(problem, pool_lo)
-        got, out = lp.releases(problem, stock, True, None, floor)
-        result = lp._sizing(
+        got, out = releases(problem, stock, True, None, floor)
+        result = make_sizing(
             problem, target, True, stock, got, out, before, "optimal",
             solver="exact: every run decided by the pool bounds",
             seconds=time.perf_counter() - started, notes=notes,
         )  # fmt: skip
-        lp.check_met(problem, result, target.level)
+        check_met(problem, result, target.level)
         return result
-    scale = lp._scale(problem)
-    lay = lp._layout(problem.n, keep, True, "probability")
+    scale = mdl.scale(problem)
+    lay = mdl.layout(problem.n, keep, True, "probability")
     # the pool must reach pool_lo: the runs covered in full are out of the model
-    model = lp._build(problem, lay, target, allowed.astype(np.float64), scale, pool_lo)
+    model = mdl.build(problem, lay, target, allowed.astype(np.float64), scale, pool_lo)
     model.h.setOptionValue(
-        "time_limit", float(lp.MIP_TIME_LIMIT_S if time_limit is None else time_limit)
+        "time_limit", float(mdl.MIP_TIME_LIMIT_S if time_limit is None else time_limit)
     )
     _set_start(problem, lay, model, start_stock, d, avail_alone, scale[0])
-    state, values, gap = lp._run(model, "pooled probability MIP")
+    state, values, gap = mdl.run(model, "pooled probability MIP")
     if state == "infeasible":
-        raise lp._infeasible(problem, target, True, ())
-    stock, first = lp._unpack(problem, lay, values, scale[0])
-    got, out = lp.releases(problem, stock, True, first, floor)
+        raise infeasible_error(problem, target, True, ())
+    stock, first = mdl.unpack(problem, lay, values, scale[0])
+    got, out = releases(problem, stock, True, first, floor)
     extra: tuple[str, ...] = ()
     if state == "time limit":
         extra = (
             f"the MIP stopped at its time limit with a relative gap of {gap:.2%}: the stock "
             "meets the target, a cheaper one may exist",
         )
-    result = lp._sizing(
+    result = make_sizing(
         problem, target, True, stock, got, out, before, state, model.size,
         solver=f"HiGHS {model.h.version()} (MIP)", seconds=time.perf_counter() - started,
         rounds=1, kept_pairs=int(keep.sum()), gap=gap, notes=notes + extra,
     )  # fmt: skip
-    lp.check_met(problem, result, target.level)
+    check_met(problem, result, target.level)
     return result
 
 
 def _set_start(
-    problem: lp.SizingProblem,
-    lay: lp._Layout,
-    model: lp._Model,
+    problem: SizingProblem,
+    lay: mdl.Layout,
+    model: mdl.Model,
     stock: FloatArray,
     d: FloatArray,
     avail_alone: FloatArray,

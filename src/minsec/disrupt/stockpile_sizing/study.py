@@ -20,11 +20,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from minsec.disrupt.model import Baseline, FloatArray, Parameters, Responses
+from minsec.disrupt.model import Baseline, FloatArray, Parameters
 from minsec.disrupt.stockpile_sizing import costs as cost_data
-from minsec.disrupt.stockpile_sizing import lp
+from minsec.disrupt.stockpile_sizing.curve import CURVE_POINTS, trace_curve
+from minsec.disrupt.stockpile_sizing.lp import Sizer
 from minsec.disrupt.stockpile_sizing.need import NeedEngine
+from minsec.disrupt.stockpile_sizing.problem import Sizing, SizingProblem, unmet
+from minsec.disrupt.stockpile_sizing.tables import flows_frame, summary_frame, totals_frame
 from minsec.disrupt.stockpile_sizing.target import Target, parse_target
+from minsec.disrupt.stockpile_sizing.verify import VERIFY_COLUMNS, verify_in_engine
 from minsec.errors import InputError
 
 if TYPE_CHECKING:
@@ -42,9 +46,6 @@ BASIS_TEXT = {
 }
 Progress = Callable[[str, float], None]
 """``progress(step, fraction done in [0, 1])``."""
-DAYS_PER_YEAR = 365.0
-CURVE_POINTS = 6
-MAX_CURVE_POINTS = 41
 CURVE_MIP_TIME_LIMIT_S = 10.0
 """Time limit of each pooled probability-target MIP of the curve (the target's own: 60 s)."""
 VIEWS = ("summary", "totals", "curve", "flows", "costs", "verify")
@@ -54,9 +55,9 @@ VIEWS = ("summary", "totals", "curve", "flows", "costs", "verify")
 class StockpileSizing:
     """What :func:`size_stockpiles` returns: the two solutions, their tables and the meta."""
 
-    problem: lp.SizingProblem
-    pooled: lp.Sizing
-    alone: lp.Sizing
+    problem: SizingProblem
+    pooled: Sizing
+    alone: Sizing
     costs: list[cost_data.HoldingCost]
     curve: pd.DataFrame
     verify: pd.DataFrame | None
@@ -84,172 +85,6 @@ class StockpileSizing:
         if name == "costs":
             return cost_data.costs_frame(self.costs)
         return self.verify if self.verify is not None else pd.DataFrame(columns=VERIFY_COLUMNS)
-
-
-# --------------------------------------------------------------------------- tables
-
-
-def _per_year(months: int) -> float:
-    return 12.0 / months
-
-
-def _days(stock: FloatArray, consumption: FloatArray, months: int) -> FloatArray:
-    """Days of consumption the stock covers (annual consumption = C × 12 / M)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        daily = consumption * _per_year(months) / DAYS_PER_YEAR
-        return np.where(daily > 0, stock / daily, np.nan)
-
-
-def summary_frame(
-    problem: lp.SizingProblem, pooled: lp.Sizing, alone: lp.Sizing, months: int
-) -> pd.DataFrame:
-    """One row per partner: risk before, stock pooled and alone, cost, days of cover."""
-    c = problem.holding_usd_per_t_year
-    flows = lp.flow_matrix(pooled.receipts_t, pooled.releases_t) * _per_year(months)
-    own = np.diag(flows)
-    return pd.DataFrame(
-        {
-            "partner": list(problem.partners),
-            "consumption_t": problem.consumption_t,
-            "target_pct": 100.0 * pooled.target.level,
-            "risk_before_pct": 100.0 * pooled.risk_before,
-            "holding_usd_per_t_year": c,
-            "pooled_stock_t": pooled.stock_t,
-            "pooled_days_of_cover": _days(pooled.stock_t, problem.consumption_t, months),
-            "pooled_cost_usd_per_year": c * pooled.stock_t,
-            "pooled_risk_after_pct": 100.0 * pooled.risk_after,
-            "pooled_expected_release_t_per_year": flows.sum(axis=1),
-            "pooled_released_to_others_t_per_year": flows.sum(axis=1) - own,
-            "pooled_received_from_others_t_per_year": flows.sum(axis=0) - own,
-            "alone_stock_t": alone.stock_t,
-            "alone_days_of_cover": _days(alone.stock_t, problem.consumption_t, months),
-            "alone_cost_usd_per_year": c * alone.stock_t,
-            "alone_risk_after_pct": 100.0 * alone.risk_after,
-        }
-    )
-
-
-def totals_frame(
-    problem: lp.SizingProblem, pooled: lp.Sizing, alone: lp.Sizing, months: int
-) -> pd.DataFrame:
-    """One row per mode (pooled, alone): total stock, days of cover, cost, solver figures."""
-    total_c = float(problem.consumption_t.sum())
-    rows = []
-    for mode, s in (("pooled", pooled), ("alone", alone)):
-        rows.append(
-            {
-                "mode": mode,
-                "stock_t": s.total_t,
-                "days_of_cover": float(
-                    _days(np.array([s.total_t]), np.array([total_c]), months)[0]
-                ),
-                "cost_usd_per_year": s.cost_usd_per_year,
-                "saving_vs_alone_usd_per_year": alone.cost_usd_per_year - s.cost_usd_per_year,
-                "status": s.status,
-                "solver": s.solver,
-                "solve_seconds": s.solve_seconds,
-                "rounds": s.rounds,
-                "kept_pairs": s.kept_pairs,
-                "mip_gap": s.mip_gap,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def flows_frame(
-    problem: lp.SizingProblem, pooled: lp.Sizing, alone: lp.Sizing, months: int
-) -> pd.DataFrame:
-    """Expected releases per year from each holder to each partner, pooled and alone."""
-    rows = []
-    for mode, s in (("pooled", pooled), ("alone", alone)):
-        flows = lp.flow_matrix(s.receipts_t, s.releases_t) * _per_year(months)
-        for p, holder in enumerate(problem.partners):
-            for q, partner in enumerate(problem.partners):
-                if flows[p, q] > 0 or p == q:
-                    rows.append(
-                        {
-                            "mode": mode,
-                            "holder": holder,
-                            "partner": partner,
-                            "expected_t_per_year": float(flows[p, q]),
-                            "own": p == q,
-                        }
-                    )
-    return pd.DataFrame(rows, columns=["mode", "holder", "partner", "expected_t_per_year", "own"])
-
-
-VERIFY_COLUMNS = [
-    "partner",
-    "stocks",
-    "stock_t",
-    "engine_risk_pct",
-    "lp_risk_pct",
-    "target_pct",
-    "engine_meets_target",
-]
-
-
-# --------------------------------------------------------------------------- curve
-
-
-def curve_levels(before: FloatArray, target: Target, points: int) -> list[float]:
-    """The caps of the curve, descending.
-
-    ``points`` caps from 0 to the largest risk without stock, and the target's own cap.
-    """
-    if not 2 <= points <= MAX_CURVE_POINTS:
-        raise InputError(
-            f"curve points must be between 2 and {MAX_CURVE_POINTS}, got {points}",
-            column="curve_points",
-        )
-    top = float(np.nanmax(before)) if np.isfinite(before).any() else 0.0
-    top = min(top, 1.0 - 1e-9) if target.kind == "probability" else top
-    levels = {round(x, 12) for x in np.linspace(0.0, top, points)} | {target.level}
-    return sorted(levels, reverse=True)
-
-
-def trace_curve(
-    sizers: Mapping[bool, lp.Sizer],
-    points: int,
-    progress: Callable[[float], None] | None = None,
-) -> pd.DataFrame:
-    """Cost and stock of the cheapest pooled and alone stocks for each cap of the curve.
-
-    ``sizers`` maps pooled (True/False) to a :class:`~.lp.Sizer` of the same problem and
-    target: parametric solves of one model each (only the target rows' bounds change).
-    A cap the limits make unreachable gives a row with ``<mode>_feasible`` False.
-    """
-    first = sizers[True]
-    target, problem = first.target, first.problem
-    levels = curve_levels(first.before, target, points)
-    rows = []
-    for i, level in enumerate(levels):
-        row: dict[str, Any] = {"level_pct": 100.0 * level, "is_target": level == target.level}
-        for pooled in (True, False):
-            mode = "pooled" if pooled else "alone"
-            try:
-                s = sizers[pooled].at(level)
-            except InputError:
-                row |= {f"{mode}_stock_t": math.nan, f"{mode}_cost_usd_per_year": math.nan,
-                        f"{mode}_feasible": False, f"{mode}_status": "infeasible"}  # fmt: skip
-                continue
-            row |= {
-                f"{mode}_stock_t": s.total_t,
-                f"{mode}_cost_usd_per_year": s.cost_usd_per_year,
-                f"{mode}_feasible": True,
-                f"{mode}_status": s.status,
-            }
-            for q, name in enumerate(problem.partners):
-                row[f"{mode}_stock_{name}_t"] = float(s.stock_t[q])
-        alone_cost = row.get("alone_cost_usd_per_year", math.nan)
-        pooled_cost = row.get("pooled_cost_usd_per_year", math.nan)
-        row["saving_pct"] = (
-            100.0 * (alone_cost - pooled_cost) / alone_cost if alone_cost > 0 else 0.0
-        )
-        rows.append(row)
-        if progress is not None:
-            progress((i + 1) / len(levels))
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- run
@@ -388,7 +223,7 @@ def size_stockpiles(
     price, price_src = _price(baseline, price_usd_per_t, price_source)
     holding = cost_data.holding_costs(labels, price, price_src, cost_table)
     release = parse_limits(release_t_per_month, labels, "release_t_per_month")
-    problem = lp.SizingProblem(
+    problem = SizingProblem(
         partners=labels,
         loss_t=np.ascontiguousarray(result.shortfall_runs_t, dtype=np.float64),
         consumption_t=np.array([p.consumption_t for p in parties]),
@@ -397,14 +232,14 @@ def size_stockpiles(
         max_stock_t=_fill(parse_limits(max_stock_t, labels, "max_stock_t"), np.inf),
         release_cap_t=None if release is None else _fill(release * params.months, np.inf),
     )
-    sizers = {mode: lp.Sizer(problem, goal, mode, time_limit) for mode in (True, False)}
+    sizers = {mode: Sizer(problem, goal, mode, time_limit) for mode in (True, False)}
     report("optimise (pooled)", share)
     pooled = sizers[True].at()
     report("optimise (alone)", share + 0.05)
     try:
         alone = sizers[False].at()
     except InputError as exc:  # pooling can meet a target no partner meets alone
-        alone = lp.unmet(problem, goal, sizers[False].before, exc.message)
+        alone = unmet(problem, goal, sizers[False].before, exc.message)
     report("curve", share + 0.1)
     curve_started = time.perf_counter()
     if goal.kind == "probability":  # a shorter MIP time limit for each point of the curve
@@ -513,13 +348,13 @@ def _price(baseline: Baseline, price: float | None, source: str | None) -> tuple
 
 def _meta(
     baseline: Baseline,
-    problem: lp.SizingProblem,
+    problem: SizingProblem,
     goal: Target,
     basis: str,
     result: RiskResult,
     holding: list[cost_data.HoldingCost],
-    pooled: lp.Sizing,
-    alone: lp.Sizing,
+    pooled: Sizing,
+    alone: Sizing,
     *,
     notes: list[str],
     seconds: dict[str, float],
@@ -566,109 +401,3 @@ def _meta(
 def _number(x: float) -> float | None:
     """``x``, or None where it is not a number (JSON has no NaN)."""
     return None if math.isnan(x) else x
-
-
-# --------------------------------------------------------------------------- verify
-
-
-def responses_for(
-    baseline: Baseline, parties: Sequence[Party], stock_t: FloatArray, pooled: bool,
-    release_cap_t: FloatArray | None, months: int,
-) -> Responses:  # fmt: skip
-    """The engine's :class:`Responses` holding ``stock_t``.
-
-    A bloc's stock is split by its members' consumption; it is released up to the cap per
-    month (no cap: all of it in a month) and shared among all partners' members when
-    ``pooled``.
-    """
-    n = baseline.n
-    stock = np.zeros(n)
-    rate = np.zeros(n)
-    for q, party in enumerate(parties):
-        idx = list(party.index)
-        weight = baseline.consumption_t[idx]
-        weight = weight / weight.sum() if weight.sum() > 0 else np.full(len(idx), 1 / len(idx))
-        per_month = stock_t[q]
-        if release_cap_t is not None:
-            per_month = min(per_month, release_cap_t[q] / months)
-        with np.errstate(invalid="ignore"):  # inf × 0 for a member without consumption
-            stock[idx] += np.where(weight > 0, stock_t[q] * weight, 0.0)
-            rate[idx] += np.where(weight > 0, per_month * weight, 0.0)
-    bloc = tuple(m for p in parties for m in p.members) if pooled else ()
-    return Responses(stock, rate, np.zeros(n), sharing_bloc=bloc)
-
-
-def verify_in_engine(
-    baseline: Baseline,
-    parties: Sequence[Party],
-    problem: lp.SizingProblem,
-    goal: Target,
-    pooled: lp.Sizing,
-    alone: lp.Sizing,
-    *,
-    seed: Any,
-    runs: int,
-    model: RiskModel | None,
-    store: Store | None,
-    params: Parameters,
-    workers: int | None,
-    max_runs: int | None,
-    progress: Callable[[float], None] | None = None,
-) -> pd.DataFrame:
-    """The engine's risk with no stock, alone, pooled and unlimited stocks.
-
-    Unlimited stocks (each partner alone) show what no stock can remove.
-
-    Four Monte Carlo runs with the same seed (the same shocks: shocks do not depend on
-    the responses), stocks in :class:`Responses` (:func:`responses_for`), the risk of the
-    engine's shortfall (CVaR or probability, as the target) per partner.
-    """
-    from minsec.disrupt.montecarlo import run_risk
-
-    a = f"{goal.alpha * 100:g}".replace(".", "_")
-    t = f"{goal.threshold * 100:g}".replace(".", "_")
-    column = f"cvar{a}_pct" if goal.kind == "cvar" else f"p_shortfall_gt_{t}pct"
-    scale = 1.0 if goal.kind == "cvar" else 100.0
-    cases: list[tuple[str, FloatArray, lp.Sizing | None]] = [
-        ("none", np.zeros(problem.n), None),
-        ("alone", alone.stock_t, alone),
-        ("pooled", pooled.stock_t, pooled),
-        ("unlimited", np.full(problem.n, np.inf), None),
-    ]
-    rows = []
-    cases = [c for c in cases if c[2] is None or c[2].status != "infeasible"]
-    for i, (name, stock, sizing) in enumerate(cases):
-        responses = None
-        if sizing is not None or name == "unlimited":
-            responses = responses_for(
-                baseline, parties, stock, sizing is not None and sizing.pooled,
-                None if sizing is None else problem.release_cap_t, params.months,
-            )  # fmt: skip
-        out = run_risk(
-            baseline, [p.label for p in parties], runs=runs, seed=seed, model=model,
-            store=store, params=params, responses=responses, alpha=goal.alpha,
-            threshold=goal.threshold if goal.kind == "probability" else 0.1,
-            workers=workers, max_runs=max_runs,
-        )  # fmt: skip
-        engine = out.summary[column].to_numpy(dtype=np.float64) * scale
-        if sizing is not None:
-            lp_risk = 100.0 * sizing.risk_after
-        elif name == "none":
-            lp_risk = 100.0 * lp.risk(problem.loss_t, problem.consumption_t, goal)
-        else:
-            lp_risk = np.zeros(problem.n)
-        for q, party in enumerate(parties):
-            rows.append(
-                {
-                    "partner": party.label,
-                    "stocks": name,
-                    "stock_t": float(stock[q]),
-                    "engine_risk_pct": float(engine[q]),
-                    "lp_risk_pct": float(lp_risk[q]),
-                    "target_pct": 100.0 * goal.level,
-                    "engine_meets_target": bool(engine[q] <= 100.0 * goal.level + 1e-7),
-                }
-            )
-        if progress is not None:
-            progress((i + 1) / len(cases))
-    return pd.DataFrame(rows, columns=VERIFY_COLUMNS)
