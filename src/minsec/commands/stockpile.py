@@ -10,20 +10,10 @@ import pandas as pd
 import typer
 
 from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err
+from minsec.disrupt.stockpile_sizing import SizingTable
 from minsec.output import Format, emit, to_records
 
 stockpile_app = typer.Typer(help="Stockpiles: size them to a target risk.", no_args_is_help=True)
-
-
-class View(StrEnum):
-    """Tables of a sizing result."""
-
-    summary = "summary"
-    totals = "totals"
-    curve = "curve"
-    flows = "flows"
-    costs = "costs"
-    verify = "verify"
 
 
 class BasisChoice(StrEnum):
@@ -165,7 +155,9 @@ def size_cmd(
         float | None, typer.Option(help="Seconds for a pooled probability-target MIP.")
     ] = None,
     max_runs: Annotated[int | None, typer.Option(help="Cap on --runs.")] = None,
-    view: Annotated[View, typer.Option("--view", help="Which table to print.")] = View.summary,
+    view: Annotated[
+        SizingTable, typer.Option("--view", help="Which table to print.")
+    ] = SizingTable.summary,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     store: StoreOpt = None,

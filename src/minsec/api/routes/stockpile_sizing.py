@@ -14,7 +14,6 @@ the target and the partner (no result is stored).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter
@@ -24,7 +23,9 @@ from minsec.api.answer import check_names
 from minsec.api.auth import Analyst, State
 from minsec.api.job_routes import JobOut, add_job_routes, job_out
 from minsec.api.jobs import JobContext
+from minsec.api.routes.risk import OVERRIDES_HELP, Overrides, check_stage, resolve_overrides
 from minsec.api.serialize import json_safe
+from minsec.disrupt.stockpile_sizing import SizingTable
 from minsec.errors import InputError
 
 if TYPE_CHECKING:
@@ -92,29 +93,12 @@ class SizingJobIn(BaseModel):
     verify: bool = Field(
         default=False, description="Re-simulate the stocks through the engine (4 more runs)."
     )
-    overrides: dict[Annotated[str, Field(max_length=60)], Annotated[float, Field(ge=0, le=1)]] = (
-        Field(
-            default_factory=dict,
-            max_length=50,
-            description="Annual restriction probability per country, e.g. {'CHN': 0.3}.",
-        )
-    )
-
-
-class ResultTable(StrEnum):
-    """Tables of a sizing result."""
-
-    summary = "summary"
-    totals = "totals"
-    curve = "curve"
-    flows = "flows"
-    costs = "costs"
-    verify = "verify"
+    overrides: Overrides = Field(default_factory=dict, max_length=50, description=OVERRIDES_HELP)
 
 
 def _check(item: SizingJobIn, max_runs: int) -> dict[str, Any]:
     """Everything that can be checked before queueing; returns resolved arguments."""
-    from minsec.catalog import blocs, commodities, countries
+    from minsec.catalog import blocs, commodities
     from minsec.disrupt.stockpile_sizing.study import parse_limits
     from minsec.disrupt.stockpile_sizing.target import parse_target
 
@@ -128,12 +112,7 @@ def _check(item: SizingJobIn, max_runs: int) -> dict[str, Any]:
         )
     check_names(commodity=item.commodity, importer=item.importer)
     goal = parse_target(item.target)
-    if item.stage is not None and item.stage not in ("ore", "refined"):
-        raise InputError(
-            f"stage={item.stage!r} is not a trade-basket stage",
-            column="stage",
-            hint="ore or refined",
-        )
+    check_stage(item.stage)
     parties = blocs.parties(item.importer)
     seen: dict[str, str] = {}
     for label, members in parties.items():
@@ -151,17 +130,11 @@ def _check(item: SizingJobIn, max_runs: int) -> dict[str, Any]:
         ("release_t_per_month", item.release_t_per_month),
     ):
         parse_limits(values, labels, name)
-    overrides = []
-    for name, p in item.overrides.items():
-        try:
-            overrides.append((countries.resolve(name), float(p)))
-        except InputError as exc:
-            raise InputError(exc.message, column="overrides", hint=exc.hint) from None
     return {
         "commodity": commodities.resolve(item.commodity),
         "goal": goal,
         "parties": parties,
-        "overrides": overrides,
+        "overrides": resolve_overrides(item.overrides),
     }
 
 
@@ -211,7 +184,7 @@ def submit(item: SizingJobIn, who: Analyst, state: State) -> dict[str, Any]:
 
     def work(ctx: JobContext) -> dict[str, Any]:
         from minsec.disrupt.risk_model import RiskModel
-        from minsec.disrupt.stockpile_sizing.study import VIEWS, size_stockpiles
+        from minsec.disrupt.stockpile_sizing.study import size_stockpiles
 
         ctx.progress(0.0)
         model = RiskModel.load()
@@ -241,11 +214,11 @@ def submit(item: SizingJobIn, who: Analyst, state: State) -> dict[str, Any]:
             progress=lambda _text, frac: ctx.progress(frac),
         )
         out: dict[str, Any] = {"meta": json_safe(result.meta)}
-        for name in VIEWS:
-            out[name] = json_safe(result.view(name))
+        for table in SizingTable:
+            out[table.value] = json_safe(result.view(table.value))
         return out
 
     return job_out(state.jobs.submit(who, KIND, json_safe(params), work), router.prefix)
 
 
-add_job_routes(router, KIND, "stockpile sizing", ResultTable, ResultTable.summary)
+add_job_routes(router, KIND, "stockpile sizing", SizingTable, SizingTable.summary)

@@ -5,3 +5,19 @@ over the Monte Carlo runs (HiGHS); ``costs`` the cost of holding a tonne per par
 with sources); ``need`` the engine variant that measures what stock must cover;
 ``study`` runs it all on the store's data (``minsec stockpile size``).
 """
+
+from enum import StrEnum
+
+
+class SizingTable(StrEnum):
+    """The tables of a sizing result (``docs/stockpile-sizing.md``).
+
+    Defined here, without heavy imports, so the CLI can list them at start-up.
+    """
+
+    summary = "summary"
+    totals = "totals"
+    curve = "curve"
+    flows = "flows"
+    costs = "costs"
+    verify = "verify"

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from minsec.disrupt.model import Baseline, FloatArray, Parameters
+from minsec.disrupt.stockpile_sizing import SizingTable
 from minsec.disrupt.stockpile_sizing import costs as cost_data
 from minsec.disrupt.stockpile_sizing.curve import CURVE_POINTS, trace_curve
 from minsec.disrupt.stockpile_sizing.lp import Sizer
@@ -48,7 +49,7 @@ Progress = Callable[[str, float], None]
 """``progress(step, fraction done in [0, 1])``."""
 CURVE_MIP_TIME_LIMIT_S = 10.0
 """Time limit of each pooled probability-target MIP of the curve (the target's own: 60 s)."""
-VIEWS = ("summary", "totals", "curve", "flows", "costs", "verify")
+VIEWS = tuple(t.value for t in SizingTable)
 
 
 @dataclass
