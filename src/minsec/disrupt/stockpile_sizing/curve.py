@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from minsec.disrupt.stockpile_sizing.lp import Sizer
-from minsec.disrupt.stockpile_sizing.problem import FloatArray
+from minsec.disrupt.stockpile_sizing.problem import FloatArray, Sizing
 from minsec.disrupt.stockpile_sizing.target import Target
 from minsec.errors import InputError
 
@@ -38,12 +38,14 @@ def trace_curve(
     sizers: Mapping[bool, Sizer],
     points: int,
     progress: Callable[[float], None] | None = None,
+    known: Mapping[bool, Sizing] | None = None,
 ) -> pd.DataFrame:
     """Cost and stock of the cheapest pooled and alone stocks for each cap of the curve.
 
     ``sizers`` maps pooled (True/False) to a :class:`~.Sizer` of the same problem and
     target: parametric solves of one model each (only the target rows' bounds change).
-    A cap the limits make unreachable gives a row with ``<mode>_feasible`` False.
+    ``known`` maps pooled to a sizing at the target's own cap, reused for that point. A
+    cap the limits make unreachable gives a row with ``<mode>_feasible`` False.
     """
     first = sizers[True]
     target, problem = first.target, first.problem
@@ -54,7 +56,12 @@ def trace_curve(
         for pooled in (True, False):
             mode = "pooled" if pooled else "alone"
             try:
-                s = sizers[pooled].at(level)
+                if known is not None and pooled in known and level == target.level:
+                    s = known[pooled]
+                    if s.status == "infeasible":
+                        raise InputError("infeasible")
+                else:
+                    s = sizers[pooled].at(level)
             except InputError:
                 row |= {f"{mode}_stock_t": math.nan, f"{mode}_cost_usd_per_year": math.nan,
                         f"{mode}_feasible": False, f"{mode}_status": "infeasible"}  # fmt: skip

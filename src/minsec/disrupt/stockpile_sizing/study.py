@@ -252,7 +252,10 @@ def size_stockpiles(
         for sizer in sizers.values():
             sizer.time_limit = limit
     curve = trace_curve(
-        sizers, curve_points, progress=lambda f: report("curve", share + 0.1 + 0.1 * f)
+        sizers,
+        curve_points,
+        progress=lambda f: report("curve", share + 0.1 + 0.1 * f),
+        known={True: pooled, False: alone},
     )
     curve_seconds = time.perf_counter() - curve_started
     checked = None
