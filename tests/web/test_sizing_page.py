@@ -69,7 +69,7 @@ def test_sizing_from_the_stockpiles_page_matches_the_job(
     assert page.locator("#sizing-curve svg circle").count() == 2 * len(curve)
     costs = page.locator("#sizing-costs tbody tr")
     assert costs.count() == 2
-    assert "DGS10" in page.inner_text("#sizing-costs")  # the US capital rate's source
+    assert "DGS10" in page.inner_text("#sizing-cost-sources")  # the US capital rate's source
     shot(page, "sizing-1280x800")
     assert not s.errors
 

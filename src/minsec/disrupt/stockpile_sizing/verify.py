@@ -126,7 +126,7 @@ def verify_in_engine(
                 {
                     "partner": party.label,
                     "stocks": name,
-                    "stock_t": float(stock[q]),
+                    "stock_t": float(stock[q]) if np.isfinite(stock[q]) else np.nan,
                     "engine_risk_pct": float(engine[q]),
                     "lp_risk_pct": float(lp_risk[q]),
                     "target_pct": 100.0 * goal.level,

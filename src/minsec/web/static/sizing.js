@@ -184,9 +184,10 @@ function render(job, sum, totals, curve, costs, verify) {
       { label: "Storage (US$/t/y)", value: (r) => num(r.storage_usd_per_t_year, 1), num: true },
       { label: "Capital rate", value: (r) => pctv(r.capital_rate * 100, 2), num: true },
       { label: "Total (US$/t/y)", value: (r) => num(r.holding_usd_per_t_year, 1), num: true },
-      { label: "Sources", value: (r) => `Storage: ${r.storage_source}. Capital: ` +
-        `${r.capital_source}.` },
     ], costs, { id: "sizing-costs" }),
+    h("ul", { class: "source", id: "sizing-cost-sources" }, costs.map((r) =>
+      h("li", null, `${r.partner}: storage — ${r.storage_source}; capital — ` +
+        `${r.capital_source}.`))),
     verify.length ? h("div", null, h("h3", null, "Re-simulated in the engine"),
       dataTable([
         { label: "Partner", value: (r) => r.partner },
