@@ -65,6 +65,9 @@ app.command("plan")(plan_cmd)
 from minsec.commands.tariffs import tariffs_app  # noqa: E402
 
 app.add_typer(tariffs_app, name="tariffs")
+from minsec.commands.stockpile import stockpile_app  # noqa: E402
+
+app.add_typer(stockpile_app, name="stockpile")
 
 
 def _version(value: bool) -> None:

@@ -26,6 +26,32 @@ router = APIRouter(prefix="/api/v1/risk-jobs", tags=["scenarios"])
 KIND = "risk"
 
 
+Overrides = dict[Annotated[str, Field(max_length=60)], Annotated[float, Field(ge=0, le=1)]]
+"""Annual restriction probability per country (a job's ``overrides``)."""
+OVERRIDES_HELP = "Annual restriction probability per country, e.g. {'CHN': 0.3}."
+
+
+def check_stage(stage: str | None) -> None:
+    """422 unless ``stage`` is None or a trade-basket stage."""
+    if stage is not None and stage not in ("ore", "refined"):
+        raise InputError(
+            f"stage={stage!r} is not a trade-basket stage", column="stage", hint="ore or refined"
+        )
+
+
+def resolve_overrides(overrides: dict[str, float]) -> list[tuple[str, float]]:
+    """``(country id, probability)`` pairs; an unknown country is a 422 on ``overrides``."""
+    from minsec.catalog import countries
+
+    out = []
+    for name, p in overrides.items():
+        try:
+            out.append((countries.resolve(name), float(p)))
+        except InputError as exc:
+            raise InputError(exc.message, column="overrides", hint=exc.hint) from None
+    return out
+
+
 class RiskJobIn(BaseModel):
     """A Monte Carlo supply-risk run of one mineral for importers."""
 
@@ -49,13 +75,7 @@ class RiskJobIn(BaseModel):
     alpha: float = Field(default=0.95, gt=0, lt=1, description="VaR/CVaR level.")
     threshold: float = Field(default=0.10, ge=0, le=10, description="Shortfall share x.")
     months: int = Field(default=12, ge=1, le=120, description="Horizon of each run.")
-    overrides: dict[Annotated[str, Field(max_length=60)], Annotated[float, Field(ge=0, le=1)]] = (
-        Field(
-            default_factory=dict,
-            max_length=50,
-            description="Annual restriction probability per country, e.g. {'CHN': 0.3}.",
-        )
-    )
+    overrides: Overrides = Field(default_factory=dict, max_length=50, description=OVERRIDES_HELP)
 
 
 class ResultTable(StrEnum):
@@ -68,7 +88,7 @@ class ResultTable(StrEnum):
 
 def _check(item: RiskJobIn, max_runs: int) -> tuple[str, list[tuple[str, float]]]:
     """Everything that can be checked before queueing; returns the commodity id."""
-    from minsec.catalog import commodities, countries
+    from minsec.catalog import commodities
 
     if item.runs > max_runs:
         raise InputError(
@@ -78,19 +98,8 @@ def _check(item: RiskJobIn, max_runs: int) -> tuple[str, list[tuple[str, float]]
         )
     importer = None if item.importer.strip().lower() == "all" else item.importer
     check_names(commodity=item.commodity, importer=importer)
-    if item.stage is not None and item.stage not in ("ore", "refined"):
-        raise InputError(
-            f"stage={item.stage!r} is not a trade-basket stage",
-            column="stage",
-            hint="ore or refined",
-        )
-    overrides = []
-    for name, p in item.overrides.items():
-        try:
-            overrides.append((countries.resolve(name), float(p)))
-        except InputError as exc:
-            raise InputError(exc.message, column="overrides", hint=exc.hint) from None
-    return commodities.resolve(item.commodity), overrides
+    check_stage(item.stage)
+    return commodities.resolve(item.commodity), resolve_overrides(item.overrides)
 
 
 @router.post("", status_code=202, response_model=JobOut, summary="Start a Monte Carlo risk run")

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { dataTable, errorBox, fill, h, input, loading, num, select } from "./dom.js";
 import { commodities } from "./data.js";
+import { sizingSection } from "./sizing.js";
 
 export async function stockpilesPage(view, ctx) {
   const user = ctx.user;
@@ -125,4 +126,5 @@ export async function stockpilesPage(view, ctx) {
     }
   }
   await load();
+  if (ctx.alive()) view.append(sizingSection(ctx, com));
 }
