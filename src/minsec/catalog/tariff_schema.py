@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from minsec import config
 from minsec.catalog import blocs, commodities, countries
 from minsec.catalog._names import suggestion
+from minsec.dates import to_date
 from minsec.errors import InputError, UnknownNameError
 
 ALL = "all"
@@ -207,12 +208,8 @@ def check_duty(value: Any, what: str = "duty") -> float:
 
 def check_date(value: Any, what: str) -> dt.date:
     """A date from TOML (a date) or text (``2026-01-01``)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return to_date(value)
     except ValueError:
         raise ValueError(f"{what} must be a date like 2026-01-01, got {value!r}") from None
 

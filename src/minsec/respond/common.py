@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from minsec.catalog import blocs, countries
 from minsec.catalog._names import suggestion
+from minsec.dates import to_date
 from minsec.errors import InputError, UnknownNameError
 from minsec.state.db import StateDB, Tx
 from minsec.state.errors import ConflictError, ForbiddenError, NotFoundError
@@ -69,12 +70,8 @@ def day(value: Any, field: str) -> dt.date | None:
     """A date from a date, a datetime or ISO text (``None`` stays ``None``)."""
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return to_date(value)
     except ValueError:
         raise InputError(
             f"{field} {value!r} is not a date", column=field, hint="YYYY-MM-DD"
