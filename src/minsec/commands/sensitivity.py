@@ -116,8 +116,8 @@ def display_table(rows: pd.DataFrame, *, title: str) -> Table:
     for r in rows.to_dict("records"):
         table.add_row(
             str(r["label"]),
-            value_text(float(r["low_value"]), str(r["unit"])),
-            value_text(float(r["high_value"]), str(r["unit"])),
+            value_text(float(r["low_value"]), str(r["unit"]), short=True),
+            value_text(float(r["high_value"]), str(r["unit"]), short=True),
             str(r["source"]),
             *(number_text(metric, float(r[k])) for k in ("at_low", "at_base", "at_high", "swing")),
         )

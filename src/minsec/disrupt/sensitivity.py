@@ -135,13 +135,16 @@ def _pick(values: Mapping[str, FloatArray], run: int) -> dict[str, FloatArray]:
 _UNITS = {"months": "mo", "days": "d"}
 
 
-def value_text(value: float, unit: str = "") -> str:
-    """An assumption's value as a table shows it: ``-0.05``, ``3 months``, ``×0.5``."""
+def value_text(value: float, unit: str = "", *, short: bool = False) -> str:
+    """An assumption's value as a table shows it: ``-0.05``, ``3 months``, ``×0.5``.
+
+    ``short`` abbreviates units (``3 mo``) for terminal tables.
+    """
     if math.isnan(value):  # arrays that differ by country
         return "as in the scenario"
     if unit.startswith("x"):
         return f"×{value:g}"
-    return f"{value:g} {_UNITS.get(unit, unit)}".strip()
+    return f"{value:g} {_UNITS.get(unit, unit) if short else unit}".strip()
 
 
 def number_text(metric: str, value: float) -> str:
