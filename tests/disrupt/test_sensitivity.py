@@ -266,6 +266,8 @@ def test_engine_refusal_names_the_range() -> None:
     zero = dataclasses.replace(BY_ID["demand_elasticity"], low=0.0)  # ε_d = 0 is refused
     with pytest.raises(InputError, match="demand_elasticity"):
         stage_tornado(_hand_case(), {WORLD: ()}, [zero, BY_ID["leakage"]])
+    with pytest.raises(InputError, match="unique"):
+        stage_tornado(_hand_case(), {WORLD: ()}, [BY_ID["leakage"], BY_ID["leakage"]])
 
 
 # -- the ranges as data -------------------------------------------------------------------------

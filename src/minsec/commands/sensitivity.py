@@ -150,6 +150,11 @@ def emit_sensitivity(
         Console(file=buf, width=WIDTH, force_terminal=False).print(display_table(rows, title=title))
         chunks.append(buf.getvalue())
         chunks.append(text_tornado(rows, title=f"Tornado — {who}, {stage}"))
+    if not chunks:
+        chunks.append(
+            f"no tornado of {METRICS[metric]}: {party or result.headline_party} has no trade "
+            "or production in the scenario's baseline (see the notes)\n"
+        )
     text = "\n".join(chunks)
     if output is not None:
         output.write_text(text, encoding="utf-8")

@@ -201,6 +201,9 @@ def stage_tornado(
     """
     if inputs.shocks.runs != 1:
         raise ValueError(f"a tornado varies one run of shocks, not {inputs.shocks.runs}")
+    ids = [r.id for r in ranges]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"range ids must be unique (got {ids})", column="ranges")
     labels, member = party_matrix(inputs.baseline.countries, parties)
     cases = [
         (rng, side, value, rng.apply(inputs, value))
