@@ -2,7 +2,7 @@
 
 Input: ``china-graphite-like-minded`` (graphite 2022, 167 countries, 12 months, China
 withholding all exports to the like-minded bloc, stockpiles, restraint, sharing) and the
-packaged ranges (nine assumptions: 7 parameter/event ranges batched into one call of 15
+packaged ranges (14 assumptions: 12 parameter/event ranges batched into one call of 25
 runs, spare capacity and stockpiles in two calls each). Cases:
 
 * ``sensitivity-engine``: :func:`minsec.disrupt.sensitivity.stage_tornado` on the built
@@ -97,6 +97,6 @@ def _scenario(args: Any) -> dict[str, Any]:
 
 
 CASES = [
-    Case("sensitivity-engine", _engine_inputs, _engine, size=f"{NAME}, 9 assumptions"),
+    Case("sensitivity-engine", _engine_inputs, _engine, size=f"{NAME}, 14 assumptions"),
     Case("sensitivity-scenario", _scenario_setup, _scenario, size=NAME),
 ]

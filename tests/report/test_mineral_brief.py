@@ -198,8 +198,16 @@ def test_brief_tornado_has_the_sensitivity_numbers(default_store: Store, tmp_pat
     page = write_mineral_html(b, tmp_path).read_text("utf-8")
     tables = tornado_tables(page)
     ran = [s for s in b.scenarios if s.ran]
-    assert {(s.name, v.stage) for s in ran for v in s.sensitivity} == set(tables)
+    moving = {(s.name, v.stage) for s in ran for v in s.sensitivity if v.moves}
+    assert moving == set(tables) and moving
+    # a scenario no assumption moves (the tariff case: no shortfall) says so, without a chart
+    still = [(s, v) for s in ran for v in s.sensitivity if not v.moves]
+    assert page.count('data-sensitivity="none"') == len(still)
+    for _, v in still:
+        assert all(r["swing"] == 0 for r in v.rows)
     for s in ran:
+        if not any(v.moves for v in s.sensitivity):
+            continue
         oracle = sensitivity(default_store, get_scenario(s.name), parties="USA,JPN",
                              baseline_year=s.baseline_year)  # fmt: skip
         for stage in oracle.stages:

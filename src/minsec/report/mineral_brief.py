@@ -704,7 +704,8 @@ def _charts(b: MineralBriefing) -> dict[str, str]:
         )
     for s in b.scenarios:
         for view in s.sensitivity:
-            out[f"tornado/{s.name}/{view.stage}"] = tornado_svg(view)
+            if view.moves:
+                out[f"tornado/{s.name}/{view.stage}"] = tornado_svg(view)
     return out
 
 

@@ -38,6 +38,11 @@ class SensitivityView:
     base: float
     rows: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def moves(self) -> bool:
+        """Whether any assumption moves the headline shortfall or the peak price."""
+        return any(r["swing"] > 0 or r["price"][0] != r["price"][2] for r in self.rows)
+
 
 def sensitivity_views(result: SensitivityResult) -> list[SensitivityView]:
     """One :class:`SensitivityView` per stage of ``result`` (ranked by the headline)."""
