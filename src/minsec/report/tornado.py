@@ -68,8 +68,8 @@ def sensitivity_views(result: SensitivityResult) -> list[SensitivityView]:
                 {
                     "parameter": pid,
                     "label": str(r["label"]),
-                    "low": value_text(float(r["low_value"]), str(r["unit"])),
-                    "high": value_text(float(r["high_value"]), str(r["unit"])),
+                    "low": value_text(float(r["low_value"]), str(r["unit"]), short=True),
+                    "high": value_text(float(r["high_value"]), str(r["unit"]), short=True),
                     "source": str(r["source"]),
                     "judgement": bool(r["judgement"]),
                     "at_low": float(r["at_low"]),
