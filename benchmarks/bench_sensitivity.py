@@ -37,9 +37,9 @@ def _times_ms(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 def _engine_inputs() -> Any:
     from minsec.disrupt import baseline as bl
     from minsec.disrupt.scenario import (
+        _commodity_parameters,
         build_responses,
         build_shocks,
-        commodity_parameters_for,
         engine_parameters,
         get_scenario,
     )
@@ -48,7 +48,7 @@ def _engine_inputs() -> Any:
     from minsec.store import Store
 
     sc = get_scenario(NAME)
-    cparams = commodity_parameters_for(sc)
+    cparams = _commodity_parameters(sc)
     with Store(default_store_path(), read_only=True) as st:
         b = bl.build_baseline(st, sc.commodity, sc.baseline_year, parameters=cparams)
         shocks, _ = build_shocks(st, sc, b, sc.first_start())

@@ -40,9 +40,9 @@ from .engine import propagate
 from .model import FloatArray, Outcome
 from .scenario import (
     Scenario,
+    _commodity_parameters,
     build_responses,
     build_shocks,
-    _commodity_parameters,
     engine_parameters,
     stages_for,
 )
