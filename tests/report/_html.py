@@ -82,3 +82,49 @@ def key_figures(page: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     p = KeyFigures()
     p.feed(page)
     return {k: " ".join(v.split()) for k, v in p.values.items()}, p.refs
+
+
+class TornadoTables(HTMLParser):
+    """``<table class="tornado">`` of a briefing: per (scenario, stage) its base and rows.
+
+    A row is ``parameter`` plus the text of each ``<td data-key>`` (footnotes kept out).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[tuple[str, str], dict[str, object]] = {}
+        self._rows: list[dict[str, str]] | None = None
+        self._row: dict[str, str] | None = None
+        self._key: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table" and a.get("class") == "tornado":
+            self._rows = []
+            key = (str(a["data-scenario"]), str(a["data-stage"]))
+            self.tables[key] = {"base": float(str(a["data-base"])), "rows": self._rows}
+        elif tag == "tr" and self._rows is not None and a.get("data-parameter"):
+            self._row = {"parameter": str(a["data-parameter"])}
+            self._rows.append(self._row)
+        elif tag == "td" and self._row is not None and a.get("data-key"):
+            self._key = str(a["data-key"])
+            self._row[self._key] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._key = None
+        elif tag == "tr":
+            self._row = None
+        elif tag == "table":
+            self._rows = None
+
+    def handle_data(self, data: str) -> None:
+        if self._row is not None and self._key is not None:
+            self._row[self._key] += data
+
+
+def tornado_tables(page: str) -> dict[tuple[str, str], dict[str, object]]:
+    """The tornado tables of ``page`` by (scenario, stage)."""
+    p = TornadoTables()
+    p.feed(page)
+    return p.tables

@@ -16,7 +16,7 @@ from minsec.report import svg
 from minsec.report.mineral_brief import build_mineral_brief, write_mineral_html
 from minsec.store import Store
 from tests.cli_helpers import run_cli
-from tests.report._html import key_figures, links
+from tests.report._html import key_figures, links, tornado_tables
 
 pytestmark = pytest.mark.default_data
 
@@ -189,6 +189,64 @@ def test_scenario_and_coordinated_response_match_the_engine(
     page = write_mineral_html(b, tmp_path).read_text("utf-8")
     assert "Coordinated response (allied allocation)" in page
     assert 'data-scenario="china-graphite-like-minded"' in page
+
+
+def test_brief_tornado_has_the_sensitivity_numbers(default_store: Store, tmp_path: Path) -> None:
+    from minsec.disrupt.sensitivity import sensitivity
+
+    b = build_mineral_brief(default_store, "graphite", "USA,JPN", year=2024)
+    page = write_mineral_html(b, tmp_path).read_text("utf-8")
+    tables = tornado_tables(page)
+    ran = [s for s in b.scenarios if s.ran]
+    moving = {(s.name, v.stage) for s in ran for v in s.sensitivity if v.moves}
+    assert moving == set(tables) and moving
+    # a scenario no assumption moves (the tariff case: no shortfall) says so, without a chart
+    still = [(s, v) for s in ran for v in s.sensitivity if not v.moves]
+    assert page.count('data-sensitivity="none"') == len(still)
+    for _, v in still:
+        assert all(r["swing"] == 0 for r in v.rows)
+    for s in ran:
+        if not any(v.moves for v in s.sensitivity):
+            continue
+        oracle = sensitivity(default_store, get_scenario(s.name), parties="USA,JPN",
+                             baseline_year=s.baseline_year)  # fmt: skip
+        for stage in oracle.stages:
+            table = tables[s.name, stage]
+            head = oracle.tornado("shortfall_pct", stage=stage)
+            assert table["base"] == pytest.approx(head["at_base"].iloc[0])
+            rows = table["rows"]
+            assert isinstance(rows, list)
+            # ranked by swing, as sensitivity() ranks them, with its numbers (0.1 pp)
+            assert [r["parameter"] for r in rows] == head["parameter"].tolist()
+            for r, o in zip(rows, head.to_dict("records"), strict=True):
+                assert float(r["at_low"]) == pytest.approx(o["at_low"], abs=0.051)
+                assert float(r["at_high"]) == pytest.approx(o["at_high"], abs=0.051)
+                assert float(r["swing"]) == pytest.approx(o["swing"], abs=0.051)
+                usa = oracle.table[
+                    (oracle.table["party"] == "USA") & (oracle.table["stage"] == stage)
+                    & (oracle.table["metric"] == "shortfall_pct")
+                    & (oracle.table["parameter"] == o["parameter"])
+                ].iloc[0]  # fmt: skip
+                assert r["USA"] == f"{usa['at_low']:,.1f} → {usa['at_high']:,.1f}"
+                price = oracle.tornado("peak_price_index", stage=stage).set_index("parameter")
+                lo, hi = price.loc[o["parameter"], ["at_low", "at_high"]]
+                assert r["price"] == f"{lo:,.2f} → {hi:,.2f}"
+                # a provenance line per range: judgement or its source, and why
+                line = re.search(
+                    rf'<li id="range-{s.name}-{stage}-{o["parameter"]}"[^>]*>(.*?)</li>', page,
+                    re.S,
+                )  # fmt: skip
+                assert line is not None
+                assert ("judgement" if o["judgement"] else f"source: {o['source']}") in line[1]
+            # the chart: a group per assumption in the same order, with direct labels
+            at = page.index(f'<table class="tornado" data-scenario="{s.name}" data-stage="{stage}"')
+            svg_part = page[page.rindex("<svg", 0, at) : at]
+            assert f"Shortfall of USA+JPN ({stage})" in svg_part
+            order = re.findall(r'<g data-parameter="([a-z_]+)">', svg_part)
+            assert order == [r["parameter"] for r in rows]
+            lead = head.iloc[0]
+            assert f"{lead['at_low']:.1f} %</text>" in svg_part
+            assert 'fill="url(#td' in svg_part  # the low value is hatched (black and white)
 
 
 def test_cli_mineral_brief(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from minsec.store import Store
-from tests.web.conftest import DESKTOP, PHONE, Server, Session, number, shot
+from tests.web.conftest import DESKTOP, PHONE, SHOTS, Server, Session, number, shot
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.default_data]
 
@@ -147,6 +147,30 @@ def test_named_scenario_result_matches_the_engine(
     assert pooled < own
     assert page.locator("#scenario-output svg.chart").count() == 2
     shot(page, "scenario-1280x800")
+
+    # the tornado: which assumption moves the shortfall of the chosen importers most
+    from minsec.disrupt.sensitivity import sensitivity
+
+    tornado = sensitivity(default_store, named_scenarios()[name], parties="USA,JPN,like-minded")
+    top = tornado.tornado("shortfall_pct")
+    page.click("#run-sensitivity")
+    page.wait_for_selector("#sensitivity-table")
+    assert page.locator("svg.tornado .tornado-row").count() == len(top)
+    first = page.locator("#sensitivity-table tbody tr").first.inner_text()
+    assert top["label"].iloc[0] in first
+    lead = top.iloc[0]["parameter"]
+    swing = page.inner_text(f'#sensitivity-table [data-parameter="{lead}"][data-key="swing"]')
+    assert number(swing) == pytest.approx(top["swing"].iloc[0], abs=0.051)
+    bars = page.locator(f'svg.tornado .tornado-row[data-parameter="{lead}"] rect')
+    assert bars.count() == 2  # the low (hatched) and the high value (solid)
+    page.select_option("#sensitivity-metric", "peak_price_index")
+    price = tornado.tornado("peak_price_index")
+    lead = price.iloc[0]["parameter"]
+    swing = page.inner_text(f'#sensitivity-table [data-parameter="{lead}"][data-key="swing"]')
+    assert number(swing) == pytest.approx(price["swing"].iloc[0], abs=0.0051)
+    assert page.locator("#sensitivity-party").count() == 0  # one world price
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#sensitivity").screenshot(path=str(SHOTS / "scenario-sensitivity-1280x800.png"))
 
     # edit the event (half the exports withheld) and run the edited scenario
     page.fill('[data-event="0"] input[type="number"] >> nth=0', "50")

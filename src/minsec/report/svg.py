@@ -17,8 +17,9 @@ import html
 import io
 import itertools
 import json
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -181,6 +182,98 @@ def stacked_bars(
         parts.append(
             f'<text x="{x:.1f}" y="{axis_y + 8}" font-size="10" text-anchor="middle">{k} %</text>'
         )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# -- tornado ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TornadoBar:
+    """One assumption of a tornado: its low and high value (as text) and the results."""
+
+    label: str
+    low_text: str
+    high_text: str
+    at_low: float
+    at_high: float
+    key: str = ""
+
+
+def _low_pattern(prefix: str) -> str:
+    return (
+        f'<defs><pattern id="{prefix}-low" width="5" height="5" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="5" height="5" fill="#fff"/>'
+        '<rect width="1.8" height="5" fill="#000"/></pattern></defs>'
+    )
+
+
+def tornado(
+    bars: Sequence[TornadoBar], *, title: str, base: float, fmt: Callable[[float], str]
+) -> str:
+    """A tornado: per assumption, two bars from the published value (a dashed line).
+
+    The upper bar is the result with the assumption at its low value (diagonal hatching),
+    the lower one at its high value (solid dark grey); each bar is labelled at its end
+    with the assumption's value and the result (``fmt`` formats results), so the chart
+    reads in black and white without a legend lookup. ``bars`` are drawn in order.
+    """
+    prefix = f"td{next(_ids)}"
+    width, label_w, room = 640, 128, 112
+    bar_h, row_h, top_y = 9, 30, 58
+    x0, x1 = label_w + room, width - room
+    values = [v for b in bars for v in (b.at_low, b.at_high) if not math.isnan(v)]
+    lo, hi = min([base, *values]), max([base, *values])
+    if not hi > lo:
+        lo, hi = base - 1.0, base + 1.0
+
+    def px(v: float) -> float:
+        return x0 + (v - lo) / (hi - lo) * (x1 - x0)
+
+    height = top_y + len(bars) * row_h + 6
+    xb = px(base)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{_esc(title)}" font-family="sans-serif">',
+        _low_pattern(prefix),
+        f'<text x="0" y="14" font-size="13" font-weight="bold">{_esc(title)}</text>',
+        f'<rect x="0" y="22" width="14" height="10" fill="url(#{prefix}-low)" stroke="#000" '
+        'stroke-width=".7"/><text x="18" y="31" font-size="10">assumption at its low value'
+        "</text>"
+        '<rect x="170" y="22" width="14" height="10" fill="#5a5a5a" stroke="#000" '
+        'stroke-width=".7"/><text x="188" y="31" font-size="10">at its high value</text>'
+        f'<line x1="300" y1="27" x2="318" y2="27" stroke="#000" stroke-dasharray="4 3"/>'
+        f'<text x="322" y="31" font-size="10">as published: {_esc(fmt(base))}</text>',
+        f'<line x1="{xb:.1f}" y1="{top_y - 8}" x2="{xb:.1f}" y2="{height - 4}" stroke="#000" '
+        'stroke-width="1" stroke-dasharray="4 3"/>',
+    ]
+    for i, b in enumerate(bars):
+        y = top_y + i * row_h
+        parts.append(
+            f'<g data-parameter="{_esc(b.key or b.label)}">'
+            f'<text x="0" y="{y + bar_h + 3}" font-size="11">{_esc(b.label)}</text>'
+        )
+        for k, (value, text, fill, side) in enumerate(
+            (
+                (b.at_low, b.low_text, f"url(#{prefix}-low)", "low"),
+                (b.at_high, b.high_text, "#5a5a5a", "high"),
+            )
+        ):
+            if math.isnan(value):
+                continue
+            yb = y + k * (bar_h + 2)
+            xv = px(value)
+            left = xv < xb - 0.05
+            w = max(abs(xv - xb), 0.8)
+            parts.append(
+                f'<rect x="{min(xb, xv):.1f}" y="{yb}" width="{w:.1f}" height="{bar_h}" '
+                f'fill="{fill}" stroke="#000" stroke-width=".6" data-side="{side}"/>'
+                f'<text x="{xv + (-4 if left else 4):.1f}" y="{yb + bar_h - 1}" font-size="9.5" '
+                f'text-anchor="{"end" if left else "start"}" data-side="{side}">'
+                f"{_esc(text)}: {_esc(fmt(value))}</text>"
+            )
+        parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
 

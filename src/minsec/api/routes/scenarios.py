@@ -27,6 +27,7 @@ from minsec.api.auth import State, Viewer
 from minsec.api.serialize import FILE_RESPONSES, Format, body, json_safe
 from minsec.disrupt.model import ResultTable
 from minsec.disrupt.scenario import Scenario
+from minsec.disrupt.sensitivity import SensitivityResult
 from minsec.store import Store
 
 router = APIRouter(prefix="/api/v1", tags=["scenarios"])
@@ -158,3 +159,99 @@ async def simulate_named(
 
     params = {"name": name, "table": table.value, "baseline_year": baseline_year}
     return await cached_answer(state, "scenario-simulate", params, format, compute)
+
+
+PartyQ = Annotated[
+    str | None,
+    Query(
+        max_length=500,
+        description="Partners whose shortfall is the headline, comma-separated countries "
+        "and blocs (default USA,JPN): together, each, and the world.",
+        examples=["USA,JPN"],
+    ),
+]
+
+
+def _partners(party: str | None) -> str | None:
+    """The ``party`` list, each name resolved (an unknown one is a 422 naming ``party``)."""
+    from minsec.catalog import blocs
+    from minsec.errors import InputError
+
+    if party is None:
+        return None
+    names = [p.strip() for p in party.split(",") if p.strip()]
+    if not names:
+        raise InputError("party is empty", column="party", hint="e.g. USA,JPN")
+    for name in names:
+        try:
+            blocs.resolve_party(name)
+        except InputError as exc:
+            raise InputError(exc.message, column="party", hint=exc.hint) from None
+    return ",".join(names)
+
+
+def _tornado(
+    st: Store, scenario: Scenario, party: str | None, year: int | None
+) -> SensitivityResult:
+    from minsec.disrupt.sensitivity import sensitivity
+
+    return sensitivity(st, scenario, parties=party, baseline_year=year)
+
+
+@router.post(
+    "/sensitivity",
+    response_model=TableResponse,
+    responses=FILE_RESPONSES,
+    summary="Sensitivity (tornado) of a scenario's answer to its assumptions",
+)
+async def sensitivity_spec(
+    scenario: Scenario,
+    who: Viewer,
+    state: State,
+    party: PartyQ = None,
+    baseline_year: Annotated[
+        int | None, Query(ge=1995, le=2100, description="Override the baseline year.")
+    ] = None,
+    format: FormatQ = Format.json,
+) -> Response:
+    """Each assumption at its low and high value: headline shortfall and price, by swing."""
+    partners = _partners(party)
+
+    def work() -> bytes:
+        params = {"spec": scenario.model_dump_json(), "party": partners, "year": baseline_year}
+        key = cache_mod.key("sensitivity", params, state.stores.checksum())
+        result: SensitivityResult | None = state.cache.get((key, "result"))
+        if result is None:
+            result = _tornado(state.stores.get(), scenario, partners, baseline_year)
+            state.cache.put((key, "result"), result)
+        return body(result.table, format, json_safe(result.meta()))
+
+    return file_response(await run_in_threadpool(work), format, "sensitivity")
+
+
+@router.post(
+    "/scenarios/{name}/sensitivity",
+    response_model=TableResponse,
+    responses=FILE_RESPONSES,
+    summary="Sensitivity (tornado) of a named scenario",
+)
+async def sensitivity_named(
+    name: NamePath,
+    who: Viewer,
+    state: State,
+    party: PartyQ = None,
+    baseline_year: Annotated[
+        int | None, Query(ge=1995, le=2100, description="Override the baseline year.")
+    ] = None,
+    format: FormatQ = Format.json,
+) -> Response:
+    """The tornado of a named scenario (409 when the store lacks its data, with the fix)."""
+    scenario = _named(name)
+    partners = _partners(party)
+
+    def compute(st: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
+        result = _tornado(st, scenario, partners, baseline_year)
+        return result.table, json_safe(result.meta())
+
+    params = {"name": name, "party": partners, "baseline_year": baseline_year}
+    return await cached_answer(state, "scenario-sensitivity", params, format, compute)

@@ -251,3 +251,75 @@ function swatch(color) {
     s("rect", { width: 14, height: 14, rx: 2, fill: color }));
   return el;
 }
+
+let tornadoIds = 0;
+/**
+ * A tornado: one row per assumption with two bars from the published value (the dashed
+ * line): the result with the assumption at its low value (hatched) and at its high value
+ * (solid), each labelled at its end with the assumption's value and the result.
+ * `rows`: [{label, lowText, highText, atLow, atHigh, note}] in the order to draw;
+ * `base`: the published value; `format` for results.
+ */
+export function tornadoChart({ rows, base, format = (v) => String(v), title = "" }) {
+  const W = chartWidth();
+  const narrow = W < 500;
+  const cut = narrow ? 14 : 22;
+  const short = (t) => (t.length > cut ? `${t.slice(0, cut - 1)}…` : t);
+  const bar = 11;
+  const row = 2 * bar + 12;
+  const m = { l: narrow ? 96 : 150, r: narrow ? 74 : 112, t: 22, b: 6 };
+  const lm = narrow ? 74 : 112; // room for end labels left of the plot
+  const H = m.t + m.b + rows.length * row;
+  const values = rows.flatMap((r) => [r.atLow, r.atHigh]).filter(Number.isFinite);
+  let lo = Math.min(base, ...values);
+  let hi = Math.max(base, ...values);
+  if (!(hi > lo)) { lo = base - 1; hi = base + 1; }
+  const x0 = m.l + lm;
+  const px = (v) => x0 + ((v - lo) / (hi - lo)) * (W - x0 - m.r);
+  const id = `tornado-hatch-${++tornadoIds}`;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart tornado", role: "img",
+    "aria-label": title });
+  svg.append(s("defs", null, s("pattern", { id, width: 6, height: 6,
+    patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
+  s("rect", { width: 6, height: 6, fill: "#fff" }),
+  s("rect", { width: 2.4, height: 6, fill: PALETTE[0] }))));
+  const xb = px(base);
+  svg.append(s("line", { x1: xb, x2: xb, y1: m.t - 6, y2: H - m.b, class: "rule" }),
+    s("text", { x: xb, y: m.t - 9, "text-anchor": "middle", class: "base-label" },
+      `as published: ${format(base)}`));
+  rows.forEach((r, i) => {
+    const y = m.t + i * row;
+    const g = s("g", { class: "tornado-row", "data-parameter": r.id || r.label });
+    g.append(s("text", { x: 4, y: y + bar + 4, class: "row-label" }, short(r.label),
+      s("title", null, r.label)));
+    [[r.atLow, r.lowText, `url(#${id})`, "low"], [r.atHigh, r.highText, PALETTE[0], "high"]]
+      .forEach(([v, text, fill, side], k) => {
+        if (!Number.isFinite(v)) return;
+        const yb = y + k * (bar + 2);
+        const xv = px(v);
+        const left = xv < xb;
+        g.append(s("rect", { x: Math.min(xb, xv), y: yb, width: Math.max(Math.abs(xv - xb), 1),
+          height: bar, fill, stroke: PALETTE[0], "stroke-width": 0.8, "data-side": side }));
+        g.append(s("text", { x: xv + (left ? -4 : 4), y: yb + bar - 1.5,
+          "text-anchor": left ? "end" : "start", class: "end-label", "data-side": side },
+        `${text}: ${format(v)}`));
+      });
+    const tip = [r.label, `low ${r.lowText} → ${format(r.atLow)}`,
+      `high ${r.highText} → ${format(r.atHigh)}`, r.note].filter(Boolean);
+    g.addEventListener("pointermove", (e) => showTip(e, tip));
+    g.addEventListener("pointerleave", leave);
+    svg.append(g);
+  });
+  const swatch = (fill) => s("svg", { viewBox: "0 0 14 14", class: "swatch-svg",
+    "aria-hidden": "true" }, s("defs", null, s("pattern", { id: `${id}-key`, width: 6, height: 6,
+    patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
+  s("rect", { width: 6, height: 6, fill: "#fff" }),
+  s("rect", { width: 2.4, height: 6, fill: PALETTE[0] }))),
+  s("rect", { width: 14, height: 14, fill, stroke: PALETTE[0] }));
+  const legend = h("div", { class: "legend" },
+    h("span", { class: "legend-item" }, swatch(`url(#${id}-key)`), "assumption at its low value"),
+    h("span", { class: "legend-item" }, swatch(PALETTE[0]), "at its high value"),
+    h("span", { class: "legend-item" }, "dashed line: the scenario as published"));
+  return h("figure", { class: "figure" }, title ? h("figcaption", null, title) : null, svg,
+    legend);
+}

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { lineChart } from "./charts.js";
+import { sensitivityPanel } from "./sensitivity.js";
 import { bar, dataTable, errorBox, fill, h, input, loading, num, pctv, source, stat, tonnes, usd }
   from "./dom.js";
 
@@ -201,6 +202,7 @@ export async function scenariosPage(view, ctx) {
   async function run(button) {
     button.disabled = true;
     const edited = modified();
+    const ran = { name: current.name, spec: clone(draft) };
     fill(results, h("div", { class: "panel" }, loading(edited
       ? "Simulating the edited scenario…" : "Simulating the scenario…")));
     const get = (table) => (edited
@@ -212,7 +214,7 @@ export async function scenariosPage(view, ctx) {
       const [monthly, market, response, responseShort] = await Promise.all([get("monthly"),
         get("market"), get("response"), get("response-shortfall")]);
       if (!ctx.alive()) return;
-      showResults(summary, monthly, market, response, responseShort, edited);
+      showResults(summary, monthly, market, response, responseShort, edited, ran);
     } catch (error) {
       if (!ctx.alive()) return;
       fill(results, h("div", { class: "panel" }, errorBox(error, "The simulation failed")));
@@ -221,7 +223,7 @@ export async function scenariosPage(view, ctx) {
     }
   }
 
-  function showResults(summary, monthly, market, response, responseShort, edited) {
+  function showResults(summary, monthly, market, response, responseShort, edited, ran) {
     const meta = summary.meta;
     const stages = meta.stages || [...new Set(summary.data.map((r) => r.stage))];
     let stage = stages[0];
@@ -229,7 +231,15 @@ export async function scenariosPage(view, ctx) {
     let chosen = FOCUS.filter((p) => parties.includes(p));
     if (!chosen.length) chosen = parties.slice(0, 3);
     const panel = h("div", { class: "panel", id: "scenario-output" });
-    fill(results, panel);
+    const tornado = sensitivityPanel({
+      fetchTornado: (party) => (edited
+        ? api("/api/v1/sensitivity", { method: "POST", params: { party }, body: ran.spec })
+        : api(`/api/v1/scenarios/${encodeURIComponent(ran.name)}/sensitivity`,
+          { method: "POST", params: { party } })),
+      parties: () => chosen,
+      alive: ctx.alive,
+    });
+    fill(results, panel, tornado);
 
     const draw = () => {
       const rows = summary.data.filter((r) => r.stage === stage);
