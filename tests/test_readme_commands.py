@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import ROOT, SHARED_DATA
 
-pytestmark = [pytest.mark.default_data, pytest.mark.xdist_group("readme")]
+pytestmark = pytest.mark.default_data
 
 NOT_RUN = {
     "minsec data import baci BACI_HS17_Y2024_V202501.csv": (
@@ -64,12 +64,11 @@ def readme_commands() -> list[str]:
 COMMANDS = readme_commands()
 
 
-# session scope: other modules' tests may run between these on the same worker, and a
-# module fixture would be rebuilt (losing the users, projects and incident made so far)
-@pytest.fixture(scope="session")
-def checkout(tmp_path_factory: pytest.TempPathFactory, default_store_path: Path) -> Path:
+@pytest.fixture
+def checkout(tmp_path: Path, default_store_path: Path) -> Path:
     """A folder laid out as a checkout after ``make demo``."""
-    root = tmp_path_factory.mktemp("checkout")
+    root = tmp_path / "checkout"
+    root.mkdir()
     (root / ".minsec").mkdir()
     shutil.copy(default_store_path, root / ".minsec" / "minsec.duckdb")
     shutil.copytree(ROOT / "examples", root / "examples")
@@ -85,10 +84,7 @@ def checkout(tmp_path_factory: pytest.TempPathFactory, default_store_path: Path)
     return root
 
 
-STATE: dict[str, str] = {}
-
-
-def _fill(command: str, root: Path) -> list[str] | str:
+def _fill(command: str, root: Path, state: dict[str, str]) -> list[str] | str:
     """The command with the user's placeholders filled, or why it cannot run here."""
     if command in NOT_RUN:
         return NOT_RUN[command]
@@ -108,44 +104,60 @@ def _fill(command: str, root: Path) -> list[str] | str:
             encoding="utf-8",
         )
     if "inc_…" in command:
-        if "incident" not in STATE:
+        if "incident" not in state:
             return "no incident was created by the README's create command"
-        command = command.replace("inc_…", STATE["incident"])
+        command = command.replace("inc_…", state["incident"])
     import shlex
 
     return shlex.split(command)[1:]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_readme_command(command: str, checkout: Path) -> None:
-    args = _fill(command, checkout)
+def _run(command: str, root: Path, state: dict[str, str]) -> str | None:
+    """Run one README command in the checkout: None when it worked, else what went wrong."""
+    args = _fill(command, root, state)
     if isinstance(args, str):
         assert command in NOT_RUN or "absent" in args, args
-        pytest.skip(args)
+        return None
     env = {k: v for k, v in os.environ.items() if k not in {"MINSEC_HOME", "MINSEC_STORE"}}
     env["MINSEC_USER"] = ""
     env["COLUMNS"] = "100"
     proc = subprocess.run(
         [sys.executable, "-m", "minsec.cli", *args],
-        cwd=checkout,
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
         check=False,
         timeout=900,
     )
-    assert proc.returncode == 0, f"{command}\n{proc.stderr[-3000:]}"
+    if proc.returncode != 0:
+        return f"exit {proc.returncode}: {proc.stderr[-2000:]}"
     if args[:2] == ["incidents", "create"]:
         found = re.search(r"\b(inc_[0-9a-z]+)\b", proc.stdout + proc.stderr)
-        assert found, proc.stderr
-        STATE["incident"] = found.group(1)
+        if not found:
+            return f"no incident id in the output: {proc.stderr[-500:]}"
+        state["incident"] = found.group(1)
     if args[:2] == ["data", "status"]:
         meta = json.loads(proc.stdout)["meta"]
-        assert meta["store_chosen_by"].startswith(".minsec found in")
+        if not meta["store_chosen_by"].startswith(".minsec found in"):
+            return f"the store was not found in the checkout: {meta}"
     if "--out" in args:
-        out = checkout / args[args.index("--out") + 1]
-        assert list(out.glob("*.html")), f"{command}: no HTML in {out}"
-        assert list(out.glob("*.pdf")), f"{command}: no PDF in {out}"
+        out = root / args[args.index("--out") + 1]
+        if not list(out.glob("*.html")) or not list(out.glob("*.pdf")):
+            return f"no HTML and PDF in {out}"
+    return None
+
+
+def test_readme_commands_in_order(checkout: Path) -> None:
+    # one test, the commands in README order: later ones use what earlier ones made (users,
+    # projects, an incident), which tests spread over workers could not guarantee
+    state: dict[str, str] = {}
+    failed = {}
+    for command in COMMANDS:
+        problem = _run(command, checkout, state)
+        if problem is not None:
+            failed[command] = problem
+    assert not failed, "\n\n".join(f"{c}\n{p}" for c, p in failed.items())
 
 
 def test_every_readme_command_is_known() -> None:
