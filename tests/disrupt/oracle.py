@@ -197,8 +197,23 @@ def run_oracle(
                     active = True
                     on[k] = True
         demand = [D0[j] * (1.0 - restraint[j]) if active else D0[j] for j in range(n)]
-        # stockpiles
-        need = [max(demand[j] - S[j], 0.0) for j in range(n)]
+
+        def ramp_at(months: float, m: int = m) -> float:
+            if math.isinf(t0):
+                return 0.0
+            if months > 0:
+                return min(1.0, max(0.0, (m + 1.0 - t0) / months))
+            return 1.0 if m + 1.0 > t0 else 0.0
+
+        # substitution: another product meets the share sub_share * ramp of what is missing
+        substitute = [sub_share * ramp_at(sub_ramp) * max(demand[j] - S[j], 0.0) for j in range(n)]
+        Sb = [S[j] + substitute[j] for j in range(n)]
+        # consumers' inventories: the share kappa of what is still missing, while they last
+        inv_draw = [min(kappa * max(demand[j] - Sb[j], 0.0), inventory[j]) for j in range(n)]
+        inventory = [inventory[j] - inv_draw[j] for j in range(n)]
+        Sb = [Sb[j] + inv_draw[j] for j in range(n)]
+        # public stockpiles: what is still missing
+        need = [max(demand[j] - Sb[j], 0.0) for j in range(n)]
         cap = [min(rate[j], stock[j]) for j in range(n)]
         draw = [0.0] * n
         received = [0.0] * n
@@ -213,22 +228,7 @@ def run_oracle(
                 draw[j] = min(cap[j], need[j])
                 received[j] = draw[j]
             stock[j] -= draw[j]
-        Sp = [S[j] + received[j] for j in range(n)]
-
-        def ramp_at(months: float, m: int = m) -> float:
-            if math.isinf(t0):
-                return 0.0
-            if months > 0:
-                return min(1.0, max(0.0, (m + 1.0 - t0) / months))
-            return 1.0 if m + 1.0 > t0 else 0.0
-
-        # substitution: another product meets the share sub_share * ramp of what is missing
-        substitute = [sub_share * ramp_at(sub_ramp) * max(demand[j] - Sp[j], 0.0) for j in range(n)]
-        Sp = [Sp[j] + substitute[j] for j in range(n)]
-        # consumers' inventories: the share kappa of what is still missing, while they last
-        inv_draw = [min(kappa * max(demand[j] - Sp[j], 0.0), inventory[j]) for j in range(n)]
-        inventory = [inventory[j] - inv_draw[j] for j in range(n)]
-        Sp = [Sp[j] + inv_draw[j] for j in range(n)]
+        Sp = [Sb[j] + received[j] for j in range(n)]
         # spare capacity
         ramp = ramp_at(ramp_months)
         # producers' stocks: offered at any price >= 1, at most a month of production

@@ -176,8 +176,8 @@ def market(
 ) -> None:
     """Steps 3 (supply at baseline prices) to 7 for each run r of the inputs.
 
-    Restraint, stockpile draws (pooled within a sharing bloc), substitution, consumers'
-    inventory draws, the price and the allocation of spare output, resales and producers'
+    Restraint, substitution, consumers' inventory draws, public stockpile draws (pooled
+    within a sharing bloc), the price and the allocation of spare output, resales and producers'
     stock sales. ``state[rows[r]]`` holds the run's stockpiles, consumers' inventories and
     producers' stocks (rows 0, 1, 2), drawn down in place (``changed[r]`` True when any
     of them moved). ``flags`` = (restrain, stocks,
@@ -209,7 +209,29 @@ def market(
             s = D0[j] - c[j] * lr[j]
             s_stock[j] = s if s > 0.0 else 0.0
             demand[j] = D0[j] * (1.0 - restraint[j]) if cut else D0[j]
-        # 5. stockpile draws (pooled within a sharing bloc)
+        # 5a. another product replaces the share sub_level of what is still missing
+        substitute[r] = 0.0
+        if substitution:
+            for j in range(n):
+                nd = demand[j] - s_stock[j]
+                if nd > 0.0:
+                    sb = sub_level[r] * nd
+                    substitute[r, j] = sb
+                    s_stock[j] += sb
+        # 5b. consumers draw the share κ of what is still missing from their inventories
+        inv_draw[r] = 0.0
+        if inventories:
+            inv = state[q, 1]
+            for j in range(n):
+                nd = demand[j] - s_stock[j]
+                if nd > 0.0 and inv[j] > 0.0:
+                    d = min(kappa[r] * nd, inv[j])
+                    inv_draw[r, j] = d
+                    if d > 0.0:
+                        inv[j] -= d
+                        moved = True
+                    s_stock[j] += d
+        # 5c. public stockpiles release what is still missing (pooled within a sharing bloc)
         if stocks:
             st = state[q, 0]
             need_b = 0.0
@@ -237,28 +259,6 @@ def market(
                     st[j] -= d
                     moved = True
                 s_stock[j] += rc
-        # 5b. another product replaces the share sub_level of what is still missing
-        substitute[r] = 0.0
-        if substitution:
-            for j in range(n):
-                nd = demand[j] - s_stock[j]
-                if nd > 0.0:
-                    sb = sub_level[r] * nd
-                    substitute[r, j] = sb
-                    s_stock[j] += sb
-        # 5c. consumers draw the share κ of what is still missing from their inventories
-        inv_draw[r] = 0.0
-        if inventories:
-            inv = state[q, 1]
-            for j in range(n):
-                nd = demand[j] - s_stock[j]
-                if nd > 0.0 and inv[j] > 0.0:
-                    d = min(kappa[r] * nd, inv[j])
-                    inv_draw[r, j] = d
-                    if d > 0.0:
-                        inv[j] -= d
-                        moved = True
-                    s_stock[j] += d
         # 6. spare capacity, producers' stocks, spot resale and the price
         th = theta[r]
         for j in range(n):
