@@ -112,12 +112,13 @@ def test_viewers_cannot_start_a_sizing(api: Api) -> None:
 
 def test_a_target_only_pooling_meets(api: Api) -> None:
     """The US cannot release enough alone; Japan's stock released to it can."""
-    body = {**BODY, "release_t_per_month": {"USA": 0.0}, "runs": 500}
+    # a target below what the US's own inventories leave (CVaR95 about 4 % of consumption)
+    body = {**BODY, "target": "cvar95<=1%", "release_t_per_month": {"USA": 0.0}, "runs": 500}
     job = _wait(api, api.post(URL, "us_analyst", json=body).json())
     assert job["status"] == "done", job["error"]
     payload = api.get(job["result_url"], "us_viewer").json()
     rows = {r["partner"]: r for r in payload["data"]}
-    assert rows["USA"]["alone_stock_t"] is None and rows["USA"]["pooled_risk_after_pct"] <= 5.0
+    assert rows["USA"]["alone_stock_t"] is None and rows["USA"]["pooled_risk_after_pct"] <= 1.0
     assert payload["meta"]["saving_usd_per_year"] is None
     assert any("cannot be met for USA" in n for n in payload["meta"]["notes"])
     totals = api.get(job["result_url"], "us_viewer", params={"table": "totals"}).json()["data"]

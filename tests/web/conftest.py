@@ -203,10 +203,30 @@ def _console(session: Session, msg: Any) -> None:
         session.errors.append(msg.text)
 
 
+_OPEN: list[Session] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    """On a failure, add what each open tab showed: its URL and the text of the page."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for i, s in enumerate(_OPEN):
+            try:
+                text = s.page.evaluate("document.querySelector('main')?.innerText ?? ''")
+                report.sections.append(
+                    (f"tab {i}", f"url: {s.page.url}\nerrors: {s.errors}\n{str(text)[:2000]}")
+                )
+            except Exception as exc:  # a closed tab: say so
+                report.sections.append((f"tab {i}", f"not readable: {exc}"))
+
+
 @pytest.fixture
 def open_session(browser: Any, server: Server) -> Iterator[Callable[..., Session]]:
     """Factory: a new tab (viewport), signed in as ``user`` unless ``user`` is None."""
-    made: list[Session] = []
+    made: list[Session] = _OPEN
+    made.clear()
 
     def make(user: str | None, viewport: dict[str, int] = DESKTOP) -> Session:
         phone = viewport["width"] < 600
@@ -229,6 +249,7 @@ def open_session(browser: Any, server: Server) -> Iterator[Callable[..., Session
     yield make
     for s in made:
         s.context.close()
+    made.clear()
 
 
 def shot(page: Any, name: str) -> Path:

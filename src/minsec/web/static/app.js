@@ -184,7 +184,8 @@ async function render() {
   const ctx = {
     params,
     user: me(),
-    go: (p) => go(name, { ...params, ...p }, true),
+    // a page still loading when the user has moved on must not pull them back
+    go: (p) => { if (mine === generation) go(name, { ...params, ...p }, true); },
     alive: () => mine === generation,
     onLeave: (fn) => { cleanup = fn; },
   };
