@@ -96,6 +96,8 @@ def _fill(command: str, root: Path, state: dict[str, str]) -> list[str] | str:
             command = command.replace(name, str(found[0]))
     if "../shared/data" in command and not SHARED_DATA.exists():
         return "../shared/data is absent"
+    if "li-busch-" in command and "busch" not in state:
+        return "the Busch projects come from ../shared/data, which is absent"
     if "my_projects.csv" in command:
         sample = root / "my_projects.csv"
         sample.write_text(
@@ -132,6 +134,8 @@ def _run(command: str, root: Path, state: dict[str, str]) -> str | None:
     )
     if proc.returncode != 0:
         return f"exit {proc.returncode}: {proc.stderr[-2000:]}"
+    if args[:2] == ["projects", "import"] and "lithium-projects" in args:
+        state["busch"] = "imported"
     if args[:2] == ["incidents", "create"]:
         found = re.search(r"\b(inc_[0-9a-z]+)\b", proc.stdout + proc.stderr)
         if not found:
