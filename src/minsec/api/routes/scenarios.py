@@ -217,16 +217,16 @@ async def sensitivity_spec(
     """Each assumption at its low and high value: headline shortfall and price, by swing."""
     partners = _partners(party)
 
-    def work() -> bytes:
-        params = {"spec": scenario.model_dump_json(), "party": partners, "year": baseline_year}
-        key = cache_mod.key("sensitivity", params, state.stores.checksum())
-        result: SensitivityResult | None = state.cache.get((key, "result"))
-        if result is None:
-            result = _tornado(state.stores.get(), scenario, partners, baseline_year)
-            state.cache.put((key, "result"), result)
-        return body(result.table, format, json_safe(result.meta()))
+    def compute(st: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
+        result = _tornado(st, scenario, partners, baseline_year)
+        return result.table, json_safe(result.meta())
 
-    return file_response(await run_in_threadpool(work), format, "sensitivity")
+    params = {
+        "spec": scenario.model_dump_json(),  # text: cache keys must be hashable
+        "party": partners,
+        "baseline_year": baseline_year,
+    }
+    return await cached_answer(state, "sensitivity", params, format, compute)
 
 
 @router.post(
