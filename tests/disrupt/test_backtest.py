@@ -179,6 +179,41 @@ def test_toy_rows_from_a_table_monthly_and_within_the_run(toy_store: Store, tmp_
     assert price["observed_change_pct"] == pytest.approx(50.0)
 
 
+def test_toy_outage_counts_the_exporter_in_outage_as_restricting(
+    toy_store: Store, tmp_path: Path
+) -> None:
+    """A production outage: every buyer is compared; "from restricting" is the country in
+    outage, which ships the share of its availability it lost less on every flow."""
+    sc = parse_scenario(
+        {
+            "name": "toy-outage",
+            "commodity": "graphite",
+            "baseline_year": 2022,
+            "stages": ["ore"],
+            "events": [{"type": "production_outage", "country": "Australia", "fraction": 0.5,
+                        "start": "2023-01-01"}],
+            "parameters": {"spare_capacity": 0.0, "spot_share": 0.0, "inventory_months": 0.0,
+                           "producer_inventory_months": 0.0},
+            "backtest": {"set": "holdout", "observed_years": [2024]},
+        }
+    )  # fmt: skip
+    frame = backtest_one(toy_store, sc, observations=_empty_table(tmp_path))
+    rows = frame.set_index("flow")
+    # Australia: production 50 t, exports 20 t, so consumption 30 t and availability 50 t;
+    # half its output lost = 25 t = half its availability: it ships half as much.
+    # Importers: USA, JPN and CHN (all but Australia); 20 t from Australia, 50 t from China
+    assert rows.loc["from restricting", "restricting"] == "AUS"
+    assert rows.loc["from restricting", "baseline"] == 20
+    assert rows.loc["from others", "baseline"] == 50
+    assert rows.loc["from restricting", "predicted_change_pct"] == pytest.approx(-50.0)
+    assert rows.loc["from others", "predicted_change_pct"] == pytest.approx(0.0, abs=1e-9)
+    # observed 2024: 25 t from Australia (+25 %), 20 t from China (-60 %)
+    assert rows.loc["from restricting", "observed_change_pct"] == pytest.approx(25.0)
+    assert rows.loc["from others", "observed_change_pct"] == pytest.approx(-60.0)
+    assert rows.loc["from restricting", "error_pp"] == pytest.approx(-75.0)
+    assert summarize(frame).mae("trade", "holdout") == pytest.approx(67.5)
+
+
 def test_a_case_without_observations_says_so(toy_store: Store, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no observed_years"):
         backtest_one(toy_store, _toy_scenario(), observations=_empty_table(tmp_path))

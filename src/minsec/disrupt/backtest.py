@@ -5,9 +5,10 @@ events are judgements fixed before the outcome was looked at; the back-test runs
 on the case's baseline year and compares, row by row, a predicted with an observed change in
 percent of a base period:
 
-* **trade** rows: the imports of a group of importers (the restriction's targets, or the
-  countries that reported an observation) from the restricting exporter(s) (``from
-  restricting``), from everyone else (``from others``) or from all (``total``);
+* **trade** rows: the imports of a group of importers (the restriction's targets, every
+  buyer for a production outage, or the countries that reported an observation) from the
+  exporter(s) the events hit — restricting, or in outage — (``from restricting``), from
+  everyone else (``from others``) or from all (``total``);
 * **price** rows: a published price series, or the import unit value of the basket (the
   model's own price, ``p0``).
 
@@ -68,6 +69,7 @@ from .model import Baseline, FloatArray, Parameters, Responses, Shocks
 from .scenario import (
     ALL,
     ExportRestriction,
+    ProductionOutage,
     Scenario,
     _commodity_parameters,
     _targets_mask,
@@ -395,7 +397,18 @@ class BacktestCase:
 
 
 def _restricting(scenario: Scenario) -> list[str]:
-    return sorted({e.exporter for e in scenario.events if isinstance(e, ExportRestriction)})
+    """The exporters the case's events hit: restricting exporters and countries in outage."""
+    hit = {e.exporter for e in scenario.events if isinstance(e, ExportRestriction)}
+    hit |= {e.country for e in scenario.events if isinstance(e, ProductionOutage)}
+    return sorted(hit)
+
+
+def _withholding(shocks: Shocks) -> np.ndarray:
+    """``(n,)`` countries with an export restriction in any run or layer of ``shocks``."""
+    out = np.asarray(shocks.export_fraction, dtype=float).max(axis=0) > 0
+    for layer in shocks.layers:
+        out |= _withholding(layer)
+    return np.asarray(out, dtype=bool)
 
 
 def _targets(scenario: Scenario, b: Baseline, exporters: list[str]) -> np.ndarray:
@@ -406,6 +419,8 @@ def _targets(scenario: Scenario, b: Baseline, exporters: list[str]) -> np.ndarra
         for ev in scenario.events:
             if isinstance(ev, ExportRestriction) and ev.exporter in b.countries:
                 mask |= _targets_mask(b, b.index(ev.exporter), ev.targets)
+            elif isinstance(ev, ProductionOutage):  # an outage hits every buyer
+                mask[:] = True
     elif chosen == ALL:
         mask[:] = True
     else:
@@ -674,6 +689,15 @@ def predict(
     from_r = out.extra["imports_change_from_restricting_t"]
     monthly = np.asarray(b.trade_t, dtype=float) / 12.0
     restricting = case.restricting
+    # a country in outage (and under no restriction) ships the share of its availability it
+    # lost less on every flow: λ_k = L_k / (C_k + X_k), as in the engine
+    outaged = restricting & ~_withholding(case.shocks)
+    if outaged.any():
+        out_den = np.asarray(b.consumption_t, dtype=float)[outaged] / 12.0
+        out_den = out_den + monthly[outaged].sum(axis=1)
+        lost = out.extra["availability_loss_t"][:, :, outaged]
+        frac = np.minimum(lost / np.where(out_den > 0, out_den, np.inf), 1.0)
+        from_r = from_r - frac @ monthly[outaged]
     preds = np.full((runs, len(case.comparisons)), np.nan)
     for i, c in enumerate(case.comparisons):
         if c.kind == PRICE:
