@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 
 import numpy as np
 import pytest
@@ -15,7 +16,12 @@ from minsec.disrupt.engine import no_shocks, passthrough, propagate
 from minsec.disrupt.model import Baseline, Parameters, Responses, Shocks
 from tests.disrupt.oracle import run_oracle
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# MINSEC_HYPOTHESIS_EXAMPLES raises the number of random cases for a stress run
+SETTINGS = settings(
+    max_examples=int(os.environ.get("MINSEC_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def make_baseline(trade: np.ndarray, production: np.ndarray, sigma: float = 0.2) -> Baseline:
