@@ -278,6 +278,14 @@ def test_mae_counts_totals_only_without_a_split() -> None:
     assert s.mae("price", "all") == pytest.approx(60.0)
     # without the row a known data defect touches
     assert s.mae(TRADE_CLEAN, "all") == pytest.approx(70 / 3)
+    # the direct effect (-50 vs -30) and the response (+10 vs -30) apart; totals in neither
+    assert s.mae("trade from restricting", "all") == pytest.approx(20.0)
+    assert s.mae("trade from others", "holdout") == pytest.approx(40.0)
+    assert np.isnan(s.mae("trade from others", "calibration"))
+    assert (
+        "MAE of the response (from others): all 40.0 pp (1 row, 1 case); "
+        "holdout 40.0 pp (1 row, 1 case)"
+    ) in s.lines()
     assert s.mae(TRADE_CLEAN, "calibration") == pytest.approx(10.0)
     # |observed| > 20 % and the wrong sign: "others", and the defective total (flagged)
     assert list(s.wrong_direction["flow"]) == ["from others", "total"]

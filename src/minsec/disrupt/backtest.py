@@ -87,6 +87,10 @@ TRADE = "trade"
 PRICE = "price"
 #: Summary kind: the trade rows of the MAE that no known data defect touches.
 TRADE_CLEAN = "trade without known data defects"
+TRADE_RESTRICTING = "trade from restricting"
+"""The direct effect: imports from the exporters the events hit."""
+TRADE_OTHERS = "trade from others"
+"""The response: imports from everyone else."""
 FROM_RESTRICTING = "from restricting"
 FROM_OTHERS = "from others"
 TOTAL = "total"
@@ -931,8 +935,10 @@ class BacktestSummary:
     Attributes
     ----------
     table:
-        One row per kind (trade, price, and the trade rows no known data defect touches)
-        × set (all, calibration, holdout): ``rows``, ``cases`` and ``mae_pp``.
+        One row per kind (trade, price, the trade rows no known data defect touches, and
+        the trade rows split into the direct effect — from restricting — and the response
+        — from others) × set (all, calibration, holdout): ``rows``, ``cases`` and
+        ``mae_pp``.
     wrong_direction:
         The rows whose observed change exceeds :data:`DIRECTION_THRESHOLD_PCT` (absolute)
         and whose predicted change goes the other way (or does not move).
@@ -954,11 +960,14 @@ class BacktestSummary:
         out = []
         labels = {TRADE: "trade rows (restricting/others; totals without a split)",
                   TRADE_CLEAN: "the same without the rows known data defects touch",
+                  TRADE_RESTRICTING: "the direct effect (from restricting)",
+                  TRADE_OTHERS: "the response (from others)",
                   PRICE: "price rows"}  # fmt: skip
         for kind, label in labels.items():
             sub = {r["set"]: r for r in self.table[self.table["kind"] == kind].to_dict("records")}
             parts = [
-                f"{which} {sub[which]['mae_pp']:.1f} pp ({sub[which]['rows']} rows, "
+                f"{which} {sub[which]['mae_pp']:.1f} pp ({sub[which]['rows']} "
+                f"row{'' if sub[which]['rows'] == 1 else 's'}, "
                 f"{sub[which]['cases']} case{'' if sub[which]['cases'] == 1 else 's'})"
                 for which in ("all", *SETS)
                 if which in sub and sub[which]["rows"] > 0
@@ -999,9 +1008,12 @@ def summarize(frame: pd.DataFrame) -> BacktestSummary:
     rows = []
     counted = ok["in_mae"].astype(bool)
     clean = ok["data_note"].fillna("").astype(str) == "" if "data_note" in ok else counted
-    for kind in (TRADE, TRADE_CLEAN, PRICE):
+    flows = {TRADE_RESTRICTING: FROM_RESTRICTING, TRADE_OTHERS: FROM_OTHERS}
+    for kind in (TRADE, TRADE_CLEAN, TRADE_RESTRICTING, TRADE_OTHERS, PRICE):
         if kind == PRICE:
             sel = ok[ok["kind"] == PRICE]
+        elif kind in flows:
+            sel = ok[(ok["kind"] == TRADE) & counted & (ok["flow"] == flows[kind])]
         else:
             sel = ok[(ok["kind"] == TRADE) & counted & (clean if kind == TRADE_CLEAN else True)]
         for which in ("all", *SETS):
