@@ -36,6 +36,13 @@ observation has no split), for all cases, the calibration cases and the holdout 
 (``backtest.set`` of each scenario); price rows are summarised apart. Rows whose observed
 change exceeds 20 % in absolute value and whose direction is wrong are listed.
 
+**Data defects.** Rows touched by a known defect of the observed data carry a
+``data_note``: hand-written ones (``disrupt/data/backtest_defects.csv``, with their
+evidence) and those the screen of the store's trade finds by rule before anyone reads the
+results (:mod:`minsec.disrupt.backtest_screen`: a flow's unit value jumping against the
+basket's other flows; an event's flow barely in the data), joined with ``; ``. They stay
+in the MAE; :func:`summarize` also gives the MAE without them, and the fit leaves them out.
+
 Pre-2018 baselines take World Mining Data production from the packaged extract
 ``disrupt/data/backtest_production.csv`` when the store has none for the year (the default
 store's production starts in 2018).
@@ -58,11 +65,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from minsec.assess import _trade
 from minsec.catalog import countries
 from minsec.catalog._names import suggestion
 from minsec.errors import DataMissingError, InputError, MinsecError, UnknownNameError
 from minsec.store import Store
 
+from . import backtest_screen as screen
 from . import baseline as bl
 from .engine import propagate
 from .model import Baseline, FloatArray, Parameters, Responses, Shocks
@@ -85,7 +94,8 @@ Progress = Callable[[str], None]
 
 TRADE = "trade"
 PRICE = "price"
-#: Summary kind: the trade rows of the MAE that no known data defect touches.
+#: Summary kind: the trade rows of the MAE that no known data defect (hand-written or
+#: screened) touches.
 TRADE_CLEAN = "trade without known data defects"
 TRADE_RESTRICTING = "trade from restricting"
 """The direct effect: imports from the exporters the events hit."""
@@ -314,7 +324,8 @@ def known_defects() -> pd.DataFrame:
 
     Columns ``scenario, period, flows`` (``;``-separated) and ``note``: the rows they touch
     keep their place in the back-test and its MAE, and :func:`summarize` also gives the MAE
-    without them.
+    without them (and without the rows the screen notes,
+    :mod:`minsec.disrupt.backtest_screen`).
     """
     return _read_table(
         _packaged_text("backtest_defects.csv"),
@@ -356,7 +367,8 @@ class Comparison:
 
     ``mask`` marks the importers of a trade row on the baseline's countries; ``baseline``
     and ``observed`` are the observed totals over ``baseline_period`` and ``period`` (in
-    ``basis``), from the store or the packaged table.
+    ``basis``), from the store or the packaged table. ``note``: what the screen of the
+    store's data (:mod:`minsec.disrupt.backtest_screen`) found suspect in them.
     """
 
     kind: str
@@ -371,6 +383,7 @@ class Comparison:
     series: str
     source: str
     method: str
+    note: str = ""
 
     @property
     def observed_change_pct(self) -> float:
@@ -478,6 +491,7 @@ def _store_comparisons(
     unit = "kUSD" if spec.measure == "value" else "t"
     trade_source = b.notes[0].removeprefix("trade: ") if b.notes else "store"
     base = year_period(b.year)
+    screened: dict[int, Baseline] = {b.year: b}
     for oy in sorted(spec.observed_years):
         try:
             ob = bl.build_baseline(
@@ -487,6 +501,7 @@ def _store_comparisons(
         except DataMissingError as exc:
             missing.append({"stage": stage, "period": str(oy), "status": f"data missing: {exc}"})
             continue
+        screened[oy] = ob
         obs_r, obs_o = _imports(ob.trade_t, ob.countries, tset, set(exporters))
         method = (
             f"imports of the {len(tset)} targets in the store's trade ({trade_source}), "
@@ -513,7 +528,59 @@ def _store_comparisons(
                     f"world imports' value / quantity in the store's trade ({trade_source})",
                 )
             )  # fmt: skip
+    if spec.measure == "quantity" and out:
+        notes = _screen_notes(store, b, screened, tset, set(exporters))
+        out = [replace(c, note="; ".join(notes.get((str(c.period), c.flow), ()))) for c in out]
     return out, missing
+
+
+def _trade_source_of(b: Baseline) -> str | None:
+    """The store's trade source a baseline was built from (its first note names it)."""
+    m = re.match(r"trade: (\S+) \(", b.notes[0]) if b.notes else None
+    return m.group(1) if m else None
+
+
+def _screen_notes(
+    store: Store,
+    b: Baseline,
+    baselines: dict[int, Baseline],
+    importers: set[str],
+    exporters: set[str],
+) -> dict[tuple[str, str], list[str]]:
+    """The screen's notes (:mod:`~minsec.disrupt.backtest_screen`) on the store's rows.
+
+    ``baselines``: the baseline year's and each observed year's, by year; ``importers``:
+    the group of the trade rows; ``exporters``: those the events hit. Returns the notes by
+    ``(period, flow)``. A flow whose unit value jumps in an observed year touches that
+    year's rows of its exporter's group (from restricting or from others), the total and
+    the price; in the baseline year, those rows of every period. Low coverage of an
+    exporter the events hit touches the from-restricting and total rows of every period.
+    One store query per trade source (and basket) of the years compared.
+    """
+    observed = sorted(y for y in baselines if y != b.year)
+    notes: dict[tuple[str, str], list[str]] = {}
+
+    def add(years: Sequence[int], flows: Sequence[str], text: str) -> None:
+        for y in years:
+            for flow in flows:
+                found = notes.setdefault((str(y), flow), [])
+                if text not in found:
+                    found.append(text)
+
+    by_source: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for y, yb in sorted(baselines.items()):
+        src = _trade_source_of(yb)
+        if src is not None:
+            by_source.setdefault((src, yb.hs6), []).append(y)
+    for (src, codes), years in by_source.items():
+        flows = _trade.load_flows(store, bl._basket(b.commodity, codes), screen.window(years), src)
+        for flag in screen.unit_value_flags(flows, importers, years):
+            group = FROM_RESTRICTING if flag.exporter in exporters else FROM_OTHERS
+            where = observed if flag.year == b.year else [flag.year]
+            add(where, (group, TOTAL, PRICE), flag.note(screen.source_label(src)))
+    for cover in screen.coverage_flags(b, exporters):
+        add(observed, (FROM_RESTRICTING, TOTAL), cover.note())
+    return notes
 
 
 def _table_comparisons(rows: pd.DataFrame, b: Baseline, tmask: np.ndarray) -> list[Comparison]:
@@ -784,7 +851,9 @@ def case_frame(case: BacktestCase, predicted: np.ndarray) -> pd.DataFrame:
                 "source": c.source,
                 "method": c.method,
                 "status": "ok",
-                "data_note": _defect(case.scenario.name, str(c.period), c.flow),
+                "data_note": "; ".join(
+                    n for n in (_defect(case.scenario.name, str(c.period), c.flow), c.note) if n
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -1097,7 +1166,10 @@ def backtest_markdown(frame: pd.DataFrame) -> str:
         )
     lines.append("")
     lines.append("¹ not in the MAE: the total of a split already counted.")
-    lines.append("² a known defect of the observed data (`data_note`); in the MAE all the same.")
+    lines.append(
+        "² a known defect of the observed data (`data_note`: hand-written, or found by the "
+        "screen); in the MAE all the same."
+    )
     lines.append("")
     lines.extend(f"{s}  " if not s.startswith("  ") else f"* {s.strip()}" for s in
                  summarize(frame).lines())  # fmt: skip
