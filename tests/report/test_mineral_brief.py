@@ -191,6 +191,40 @@ def test_scenario_and_coordinated_response_match_the_engine(
     assert 'data-scenario="china-graphite-like-minded"' in page
 
 
+def test_brief_says_how_the_model_did_on_real_cases(default_store: Store, tmp_path: Path) -> None:
+    from minsec.disrupt.backtest import backtest, summarize
+
+    b = build_mineral_brief(default_store, "graphite", "USA,JPN", year=2024)
+    record = b.track_record
+    assert record is not None and not record.message
+    # the back-test's own figures, per statistic and set
+    frame = backtest(default_store)
+    table = summarize(frame).table.set_index(["kind", "set"])
+    direct = next(
+        r for r in record.mae if r["set"] == "holdout" and r["label"].startswith("imports from the")
+    )
+    assert direct["mae_pp"] == pytest.approx(
+        table.loc[("trade from restricting", "holdout"), "mae_pp"]
+    )
+    assert direct["rows"] == table.loc[("trade from restricting", "holdout"), "rows"]
+    # the graphite case's own rows, a defect marked; the cases the store lacks are named
+    own = {(r["scenario"], r["flow"]): r for r in record.rows}
+    assert set(own) == {("china-graphite-2023", "from restricting"),
+                        ("china-graphite-2023", "from others")}  # fmt: skip
+    row = frame[
+        (frame["scenario"] == "china-graphite-2023") & (frame["flow"] == "from restricting")
+    ]
+    assert own[("china-graphite-2023", "from restricting")]["predicted_pct"] == pytest.approx(
+        row["predicted_change_pct"].iloc[0]
+    )
+    assert any(m.startswith("china-antimony-2024: data missing") for m in record.missing)
+    page = write_mineral_html(b, tmp_path).read_text("utf-8")
+    assert 'id="track-record"' in page and '<tr data-scenario="china-graphite-2023">' in page
+    assert "a known defect of the observed data touches the row" in page
+    # a mineral without a named scenario has no record (and no back-test run)
+    assert build_mineral_brief(default_store, "zinc", "USA", year=2024).track_record is None
+
+
 def test_brief_tornado_has_the_sensitivity_numbers(default_store: Store, tmp_path: Path) -> None:
     from minsec.disrupt.sensitivity import sensitivity
 

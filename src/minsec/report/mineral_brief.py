@@ -95,6 +95,24 @@ class ScenarioView:
 
 
 @dataclass
+class TrackRecord:
+    """How the model did on the real cases of the back-test (``minsec scenarios backtest``).
+
+    ``mae`` has one row per statistic and set (``label``, ``set``, ``mae_pp``, ``rows``,
+    ``cases``); ``rows`` the trade rows of the cases on the briefing's mineral (predicted
+    and observed change, error, data note); ``missing`` the cases the store could not
+    compare, with the reason; ``message`` why there is no record at all.
+    """
+
+    mae: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    cases: int = 0
+    refs: tuple[int, ...] = ()
+    message: str = ""
+
+
+@dataclass
 class MineralBriefing:
     """Everything a mineral briefing shows (see :func:`build_mineral_brief`)."""
 
@@ -115,6 +133,8 @@ class MineralBriefing:
     citations: Citations
     production_refs: tuple[int, ...] = ()
     trade_caveats: list[str] = field(default_factory=list)
+    track_record: TrackRecord | None = None
+    """The back-test's record, when the briefing has a scenario."""
     generated_at: str = field(default_factory=_render.now_utc)
     version: str = __version__
 
@@ -558,6 +578,66 @@ def _scenario_views(
     return views, gaps
 
 
+_RECORD_KINDS = (
+    ("trade from restricting", "imports from the restricting (or stricken) exporter"),
+    ("trade from others", "imports from other suppliers"),
+    ("trade without known data defects", "both, without rows a data defect touches"),
+    ("price", "prices"),
+)
+
+
+def _track_record(store: Store, mineral: str, cites: Citations) -> TrackRecord:
+    """The back-test's MAE by statistic and set, and the rows of the mineral's own cases."""
+    from minsec.disrupt.backtest import backtest, summarize
+    from minsec.disrupt.scenario import named_scenarios
+
+    ref = cites.method(
+        "minsec back-test",
+        "the model run on real export restrictions and outages and compared with the trade "
+        "and prices observed after them (minsec scenarios backtest; docs/disruption.md, "
+        "Back-test)",
+    )
+    try:
+        frame = backtest(store)
+    except MinsecError as exc:
+        return TrackRecord(refs=(ref,), message=str(exc))
+    summary = summarize(frame)
+    stats = {(str(r["kind"]), str(r["set"])): r for r in summary.table.to_dict("records")}
+    record = TrackRecord(refs=(ref,))
+    for kind, label in _RECORD_KINDS:
+        for which in ("calibration", "holdout"):
+            row = stats.get((kind, which))
+            if row is not None and int(row["rows"]) > 0:
+                record.mae.append(
+                    {
+                        "label": label,
+                        "set": which,
+                        "mae_pp": float(row["mae_pp"]),
+                        "rows": int(row["rows"]),
+                        "cases": int(row["cases"]),
+                    }
+                )
+    ok = frame[frame["status"] == "ok"]
+    record.cases = int(ok["scenario"].nunique())
+    found = named_scenarios()
+    own = [n for n in ok["scenario"].unique() if n in found and found[n].commodity == mineral]
+    for rec in ok[ok["scenario"].isin(own) & ok["in_mae"].astype(bool)].to_dict("records"):
+        record.rows.append(
+            {
+                "scenario": str(rec["scenario"]),
+                "set": str(rec["set"]),
+                "period": str(rec["period"]),
+                "flow": str(rec["flow"]),
+                "predicted_pct": float(rec["predicted_change_pct"]),
+                "observed_pct": float(rec["observed_change_pct"]),
+                "error_pp": float(rec["error_pp"]),
+                "note": str(rec.get("data_note") or ""),
+            }
+        )
+    record.missing = [f"{r['scenario']}: {r['status']}" for r in summary.missing.to_dict("records")]
+    return record
+
+
 def _add_sensitivity(
     store: Store,
     view: ScenarioView,
@@ -633,6 +713,7 @@ def build_mineral_brief(
                 gaps.append(DataGap(f"{v.importer}: {f.label}", f"{f.value}: {f.detail}."))
     scenarios, sc_gaps = _scenario_views(store, mineral, labels, year, cites)
     gaps.extend(sc_gaps)
+    record = _track_record(store, mineral, cites) if scenarios else None
     caveats = []
     if trade.source is not None and trade.revision is not None:
         caveats += _trade.quality_notes(store, trade.source, [year], trade.codes)
@@ -655,6 +736,7 @@ def build_mineral_brief(
         citations=cites,
         production_refs=prod_ref,
         trade_caveats=caveats,
+        track_record=record,
     )
 
 
