@@ -375,7 +375,16 @@ def test_backtest_runs_on_the_default_data(default_store: Store) -> None:
     ok = frame[frame["status"] == "ok"]
     assert {"china-graphite-2023", "indonesia-nickel-ore-2020", "china-rare-earths-quota-2010",
             "indonesia-nickel-ore-2014", "indonesia-bauxite-2014", "indonesia-bauxite-2023",
-            "drc-cobalt-quota-2025"} <= set(ok["scenario"])  # fmt: skip
+            "drc-cobalt-quota-2025", "australia-manganese-2024", "new-caledonia-nickel-2024",
+            "panama-copper-2023", "myanmar-tin-2023"} <= set(ok["scenario"])  # fmt: skip
+    # a production outage: "from restricting" is the country in outage, every buyer compared
+    mn = ok[(ok["scenario"] == "australia-manganese-2024") & (ok["kind"] == "trade")]
+    assert set(mn["restricting"]) == {"AUS"} and set(mn["flow"]) == {
+        "from restricting", "from others", "total"}  # fmt: skip
+    assert mn.set_index("flow").loc["from restricting", "predicted_change_pct"] < -40
+    # the screen notes the tin case's event flow that is barely in the store
+    tin = ok[(ok["scenario"] == "myanmar-tin-2023") & (ok["flow"] == "from restricting")]
+    assert tin["data_note"].str.contains("screen: the store holds").all()
     nickel = ok[(ok["scenario"] == "indonesia-nickel-ore-2020") & (ok["kind"] == "trade")]
     assert sorted(set(nickel["period"])) == ["2020", "2021", "2022", "2023", "2024"]
     # a full ban: the model predicts no more imports from Indonesia
