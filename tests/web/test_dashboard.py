@@ -196,6 +196,41 @@ def test_named_scenario_result_matches_the_engine(
     assert not s.errors
 
 
+def test_backtest_panel_shows_the_record_of_the_chosen_case(
+    open_session: Open, default_store: Store
+) -> None:
+    from minsec.disrupt.backtest import backtest, summarize
+
+    frame = backtest(default_store)
+    table = summarize(frame).table.set_index(["kind", "set"])
+    name = "indonesia-nickel-ore-2020"
+    s = open_session("jp_analyst")
+    page = s.page
+    page.goto(page.url.split("#")[0] + f"#/scenarios?name={name}")
+    page.click("#run-backtest")
+    page.wait_for_selector("#backtest-rows")
+    # the summary is the back-test's: direct effect on the held-out cases
+    cell = page.inner_text('#backtest-summary [data-key="trade from restricting|holdout"]')
+    expected = table.loc[("trade from restricting", "holdout")]
+    assert number(cell.split("pp")[0]) == pytest.approx(expected["mae_pp"], abs=0.051)
+    assert f"({int(expected['rows'])})" in cell
+    # the chosen scenario is a real case: its rows first, one per year and flow (+ prices)
+    assert page.input_value("#backtest-case") == name
+    mine = frame[(frame["scenario"] == name) & (frame["status"] == "ok")]
+    shown = mine[mine["in_mae"].astype(bool) | (mine["kind"] == "price")]
+    assert page.locator("#backtest-rows tbody tr").count() == len(shown)
+    # picking another scenario on the page follows it; "all cases" shows every case
+    page.click('button[data-name="australia-manganese-2024"]')
+    page.wait_for_function(
+        "document.querySelector('#backtest-case').value === 'australia-manganese-2024'"
+    )
+    assert "(AUS)" in page.inner_text("#backtest-rows")
+    page.select_option("#backtest-case", "all cases")
+    assert page.locator("#backtest-rows tbody tr").count() > 40
+    assert page.locator("#backtest-rows .badge").count() > 0  # defects are marked
+    page.locator("#backtest").screenshot(path=str(SHOTS / "scenario-backtest-1280x800.png"))
+
+
 def test_scenario_without_data_shows_the_api_error(open_session: Open) -> None:
     s = open_session("us_analyst")
     page = s.page

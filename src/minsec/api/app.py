@@ -17,6 +17,7 @@ from minsec.api import errors
 from minsec.api.routes import (
     assess,
     audit,
+    backtest,
     data,
     health,
     incidents,
@@ -146,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     routers = (health, data, assess, scenarios, risk, plans, incidents, stockpiles, audit, users)
-    for module in (*routers, stockpile_sizing, web_support):
+    for module in (*routers, backtest, stockpile_sizing, web_support):
         app.include_router(module.router)
     web.install(app)  # the dashboard: / and /static (not in the OpenAPI schema)
     app.add_middleware(errors.CatchAll)

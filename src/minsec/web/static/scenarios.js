@@ -2,6 +2,7 @@
 // shortfall and price over time and the coordinated response.
 
 import { api } from "./api.js";
+import { backtestPanel } from "./backtest.js";
 import { lineChart } from "./charts.js";
 import { sensitivityPanel } from "./sensitivity.js";
 import { bar, dataTable, errorBox, fill, h, input, loading, num, pctv, source, stat, tonnes, usd }
@@ -16,6 +17,8 @@ export async function scenariosPage(view, ctx) {
   const listBox = h("div", { id: "scenario-list" }, loading("Loading scenarios…"));
   const editor = h("div", { id: "scenario-editor" });
   const results = h("div", { id: "scenario-results" });
+  let current = null;
+  const record = backtestPanel({ current: () => current?.name, alive: ctx.alive });
   view.append(
     h("div", { class: "page-head" }, h("div", null, h("h1", null, "Disruption scenarios"),
       h("p", null, "Pick a named scenario, change its events or responses, run it and read " +
@@ -23,14 +26,14 @@ export async function scenariosPage(view, ctx) {
     h("div", { class: "grid-side" },
       h("aside", { class: "panel" }, h("h2", { class: "hide-phone" }, "Named scenarios"),
         listBox),
-      h("div", { class: "stack" }, h("div", { class: "panel" }, editor), results)));
+      h("div", { class: "stack" }, h("div", { class: "panel" }, editor), results, record)));
 
   const list = await api("/api/v1/scenarios");
   if (!ctx.alive()) return;
   const wanted = ctx.params.name ||
     list.data.find((r) => ctx.params.commodity && r.commodity === ctx.params.commodity)?.name ||
     DEFAULT_SCENARIO;
-  let current = list.data.find((r) => r.name === wanted) || list.data[0];
+  current = list.data.find((r) => r.name === wanted) || list.data[0];
   let spec = null;
   let draft = null;
 
@@ -53,6 +56,7 @@ export async function scenariosPage(view, ctx) {
 
   async function choose(r) {
     current = r;
+    record.follow(r.name);
     for (const [n, b] of buttons) b.setAttribute("aria-pressed", String(n === r.name));
     phonePick.value = r.name;
     ctx.go({ name: r.name, commodity: null });
