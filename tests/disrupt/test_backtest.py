@@ -296,6 +296,41 @@ def test_mae_counts_totals_only_without_a_split() -> None:
     assert mae["error_pp"] == pytest.approx(30.0) and mae["n_rows"] == 4
 
 
+def test_conditioned_on_the_observed_total_by_hand() -> None:
+    # base 100 t from the restricting exporter and 100 t from others; the model says 50 t
+    # and 110 t (160 t), the importers bought 40 t and 180 t (220 t): given the observed
+    # total the model's split is 50 × 220/160 = 68.75 t and 151.25 t
+    frame = finish(
+        [
+            pd.DataFrame(
+                [
+                    _row(flow="from restricting", baseline=100.0, predicted_change_pct=-50,
+                         observed_change_pct=-60),
+                    _row(flow="from others", baseline=100.0, predicted_change_pct=10,
+                         observed_change_pct=80),
+                    _row(flow="total", baseline=200.0, predicted_change_pct=-20,
+                         observed_change_pct=10),
+                    _row(scenario="b", set="calibration", flow="total", baseline=10.0,
+                         predicted_change_pct=-20, observed_change_pct=-10),
+                ]
+            )
+        ]
+    )  # fmt: skip
+    got = frame.set_index(["scenario", "flow"])
+    assert got.loc[("a", "from restricting"), "conditioned_change_pct"] == pytest.approx(-31.25)
+    assert got.loc[("a", "from others"), "conditioned_change_pct"] == pytest.approx(51.25)
+    assert got.loc[("a", "from restricting"), "conditioned_error_pp"] == pytest.approx(28.75)
+    assert got.loc[("a", "from others"), "conditioned_error_pp"] == pytest.approx(-28.75)
+    # no pair, no diagnostic
+    assert np.isnan(got.loc[("a", "total"), "conditioned_change_pct"])
+    assert np.isnan(got.loc[("b", "total"), "conditioned_error_pp"])
+    s = summarize(frame)
+    assert s.mae("trade conditioned on the observed total, without known data defects",
+                 "holdout") == pytest.approx(28.75)  # fmt: skip
+    # the plain MAE is untouched: |-50 - -60| and |10 - 80|, and b's total
+    assert s.mae("trade", "holdout") == pytest.approx(40.0)
+
+
 # -- the observation table -------------------------------------------------------------------
 
 

@@ -101,6 +101,8 @@ TRADE_RESTRICTING = "trade from restricting"
 """The direct effect: imports from the exporters the events hit."""
 TRADE_OTHERS = "trade from others"
 """The response: imports from everyone else."""
+TRADE_CONDITIONED = "trade conditioned on the observed total, without known data defects"
+"""The diagnostic of :func:`conditioned_changes` (not out-of-sample: it uses the outcome)."""
 FROM_RESTRICTING = "from restricting"
 FROM_OTHERS = "from others"
 TOTAL = "total"
@@ -158,8 +160,14 @@ FRAME_COLUMNS = (
     "status",
     "data_note",
     "n_rows",
+    "conditioned_change_pct",
+    "conditioned_error_pp",
 )
-"""Columns of :func:`backtest` (one row per comparison; ``status`` says why a case is missing)."""
+"""Columns of :func:`backtest` (one row per comparison; ``status`` says why a case is missing).
+
+``conditioned_*``: a diagnostic, not a forecast — the model's split of the importers'
+supply between the restricting exporters and the others, scaled to the *observed* total
+(see :func:`conditioned_changes`)."""
 
 
 # -- periods -----------------------------------------------------------------------------------
@@ -871,7 +879,43 @@ def finish(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     right = direction_ok(pc, oc)
     frame["direction_ok"] = [bool(r) if k else None for r, k in zip(right, ok, strict=True)]
     frame["in_mae"] = ok & _counts(frame.fillna({"kind": "", "flow": ""}))
-    return frame
+    return conditioned_changes(frame)
+
+
+_GROUP = ("scenario", "stage", "importers", "n_importers", "baseline_period", "period")
+
+
+def conditioned_changes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the changes the model predicts *given the observed total* (a diagnostic).
+
+    For each pair of trade rows from restricting and from others of the same importers and
+    periods, the predicted volumes ``R`` and ``O`` are scaled by ``k`` so that they add up
+    to the observed total: ``R k`` and ``O k``, as changes of their base. What is left of
+    the error is the model's split between the exporters the events hit and the other
+    suppliers, without the market's own growth or decline — which the model does not
+    forecast. It uses the outcome, so it is never the out-of-sample error; rows without a
+    pair get NaN.
+    """
+    out = frame.copy()
+    out["conditioned_change_pct"] = math.nan
+    out["conditioned_error_pp"] = math.nan
+    ok = (out["status"] == "ok") & (out["kind"] == TRADE)
+    pairs = out[ok & out["flow"].isin([FROM_RESTRICTING, FROM_OTHERS])]
+    keys = ["|".join(map(str, values)) for values in pairs[list(_GROUP)].itertuples(index=False)]
+    for _key, group in pairs.groupby(pd.Series(keys, index=pairs.index), sort=False):
+        if set(group["flow"]) != {FROM_RESTRICTING, FROM_OTHERS} or len(group) != 2:
+            continue
+        base = group["baseline"].to_numpy(dtype=float)
+        predicted = base * (1.0 + group["predicted_change_pct"].to_numpy(dtype=float) / 100.0)
+        observed = base * (1.0 + group["observed_change_pct"].to_numpy(dtype=float) / 100.0)
+        if not (base > 0).all() or predicted.sum() <= 0:
+            continue
+        change = 100.0 * (predicted * observed.sum() / predicted.sum() / base - 1.0)
+        out.loc[group.index, "conditioned_change_pct"] = change
+        out.loc[group.index, "conditioned_error_pp"] = change - group[
+            "observed_change_pct"
+        ].to_numpy(dtype=float)
+    return out
 
 
 def _status_frame(scenario: Scenario, status: list[dict[str, Any]]) -> pd.DataFrame:
@@ -1031,6 +1075,8 @@ class BacktestSummary:
                   TRADE_CLEAN: "the same without the rows known data defects touch",
                   TRADE_RESTRICTING: "the direct effect (from restricting)",
                   TRADE_OTHERS: "the response (from others)",
+                  TRADE_CONDITIONED: "the split given the observed total (a diagnostic, "
+                  "not out of sample; without defects)",
                   PRICE: "price rows"}  # fmt: skip
         for kind, label in labels.items():
             sub = {r["set"]: r for r in self.table[self.table["kind"] == kind].to_dict("records")}
@@ -1076,18 +1122,24 @@ def summarize(frame: pd.DataFrame) -> BacktestSummary:
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame.iloc[0:0]
     rows = []
     counted = ok["in_mae"].astype(bool)
-    clean = ok["data_note"].fillna("").astype(str) == "" if "data_note" in ok else counted
+    noted = (
+        ok["data_note"].map(lambda v: isinstance(v, str) and v != "") if "data_note" in ok else None
+    )
+    clean = ~noted.astype(bool) if noted is not None else counted
     flows = {TRADE_RESTRICTING: FROM_RESTRICTING, TRADE_OTHERS: FROM_OTHERS}
-    for kind in (TRADE, TRADE_CLEAN, TRADE_RESTRICTING, TRADE_OTHERS, PRICE):
+    for kind in (TRADE, TRADE_CLEAN, TRADE_RESTRICTING, TRADE_OTHERS, TRADE_CONDITIONED, PRICE):
         if kind == PRICE:
             sel = ok[ok["kind"] == PRICE]
+        elif kind == TRADE_CONDITIONED:
+            has = ok["conditioned_error_pp"].notna() if "conditioned_error_pp" in ok else counted
+            sel = ok[(ok["kind"] == TRADE) & counted & clean & has]
         elif kind in flows:
             sel = ok[(ok["kind"] == TRADE) & counted & (ok["flow"] == flows[kind])]
         else:
             sel = ok[(ok["kind"] == TRADE) & counted & (clean if kind == TRADE_CLEAN else True)]
         for which in ("all", *SETS):
             part = sel if which == "all" else sel[sel["set"] == which]
-            err = part["error_pp"].abs()
+            err = part["conditioned_error_pp" if kind == TRADE_CONDITIONED else "error_pp"].abs()
             rows.append(
                 {
                     "kind": kind,

@@ -10,6 +10,8 @@ const STATS = [
   ["trade from others", "Imports from other suppliers (response)"],
   ["trade", "Both"],
   ["trade without known data defects", "Both, without rows a data defect touches"],
+  ["trade conditioned on the observed total, without known data defects",
+    "The split given the observed total (diagnostic: uses the outcome)"],
   ["price", "Prices"],
 ];
 const ALL = "all cases";
