@@ -123,6 +123,8 @@ def run_oracle(
     sub_share = min(1.0, max(0.0, _scalar(params.substitution_share, run)))
     sub_ramp = _scalar(params.substitution_ramp_months, run)
     inventory = [_scalar(params.inventory_months, run) * D0[j] for j in range(n)]
+    if responses is not None and responses.commercial_stock_t is not None:
+        inventory = [inventory[j] + float(responses.commercial_stock_t[j]) for j in range(n)]
     producer_stock = [_scalar(params.producer_inventory_months, run) * P[i] for i in range(n)]
 
     if responses is None:

@@ -40,9 +40,11 @@ def test_csv_rows_then_summary(
     assert summary.loc[("trade", "holdout"), "error_pp"] == pytest.approx(
         holdout["error_pp"].abs().mean()
     )
+    # wrong direction: the MAE's trade rows and the price rows
     wrong = frame[frame["flow"].str.startswith("wrong direction", na=False)]
-    right = trade["direction_ok"].astype(str) == "True"
-    big = trade[(trade["observed_change_pct"].abs() > 20) & ~right]
+    listed = pd.concat([trade, rows[rows["kind"] == "price"]])
+    right = listed["direction_ok"].astype(str) == "True"
+    big = listed[(listed["observed_change_pct"].abs() > 20) & ~right]
     assert int(wrong["n_rows"].iloc[0]) == len(big)
 
 

@@ -242,6 +242,9 @@ def cases(draw: st.DrawFn) -> tuple[Baseline, Shocks, Parameters, Responses | No
             sharing_bloc=tuple(c for c in b.countries if draw(st.booleans()))
             if draw(st.booleans())
             else (),
+            commercial_stock_t=np.array(draw(st.lists(vals, min_size=n, max_size=n)))
+            if draw(st.booleans())
+            else None,
         )
     else:
         resp = None
@@ -319,6 +322,8 @@ def test_conservation_and_supply_bound(
     assert (out.supply_t <= d0 + e["stock_received_t"] + 1e-9 * scale).all()
     # inventories never go negative and fall by exactly what was drawn
     start = np.asarray(params.inventory_months) * d0
+    if resp is not None and resp.commercial_stock_t is not None:
+        start = start + resp.commercial_stock_t  # bought ahead of the event
     drawn = e["inventory_draw_t"].cumsum(axis=1)
     np.testing.assert_allclose(
         e["inventory_remaining_t"], start - drawn, rtol=1e-9, atol=1e-9 * scale

@@ -88,6 +88,7 @@ from .scenario import (
     named_scenarios,
     resolve_parties,
     stages_for,
+    with_front_run,
 )
 
 Progress = Callable[[str], None]
@@ -413,6 +414,9 @@ class BacktestCase:
     start: dt.date
     restricting: np.ndarray
     comparisons: tuple[Comparison, ...]
+    observed_baseline: Baseline | None = None
+    """The baseline year as observed, when the engine's differs (stocks bought ahead of an
+    announced ban are taken out of the engine's flows): the base period's levels."""
 
     @property
     def set(self) -> str:
@@ -684,12 +688,18 @@ def prepare_case(
         )  # fmt: skip
         shocks, _ = build_shocks(store, sc, b, start)
         resp, _ = build_responses(sc, b, stages)
-        tmask = _targets(sc, b, exporters)
+        seen = b  # the comparisons' base: the year as observed
+        b, resp, _ = with_front_run(
+            store, sc, b, resp, trade_source=source, parameters=cparams, measure=spec.measure
+        )
+        tmask = _targets(sc, seen, exporters)
         restricting = np.array([c in exporters for c in b.countries], dtype=bool)
-        rows, missing = _store_comparisons(store, sc, b, stage, source, cparams, exporters, tmask)
+        rows, missing = _store_comparisons(
+            store, sc, seen, stage, source, cparams, exporters, tmask
+        )
         status.extend(missing)
         own = mine[(mine["stage"] == stage) | ((mine["stage"] == "") & (len(stages) == 1))]
-        rows += _table_comparisons(own, b, tmask)
+        rows += _table_comparisons(own, seen, tmask)
         rows = [replace(r, mask=r.mask & ~restricting) for r in rows]
         cases.append(
             BacktestCase(
@@ -702,6 +712,7 @@ def prepare_case(
                 start=start,
                 restricting=restricting,
                 comparisons=tuple(rows),
+                observed_baseline=None if seen is b else seen,
             )
         )
     unmatched = mine[~mine["stage"].isin(["", *stages])]
@@ -767,6 +778,8 @@ def predict(
     imports = out.extra["imports_change_t"]
     from_r = out.extra["imports_change_from_restricting_t"]
     monthly = np.asarray(b.trade_t, dtype=float) / 12.0
+    # levels before the run: the year as observed (with what was bought ahead in it)
+    seen = np.asarray((case.observed_baseline or b).trade_t, dtype=float) / 12.0
     restricting = case.restricting
     # a country in outage (and under no restriction) ships the share of its availability it
     # lost less on every flow: λ_k = L_k / (C_k + X_k), as in the engine
@@ -788,10 +801,12 @@ def predict(
             ch_r = from_r[:, :, c.mask].sum(axis=2)
             restricted = np.maximum(base_r + ch_r, 0.0)
             others = base_o + ch_total - ch_r
+            seen_r = float(seen[restricting][:, c.mask].sum())
+            seen_o = float(seen[~restricting][:, c.mask].sum())
             series, before = {
-                FROM_RESTRICTING: (restricted, base_r),
-                FROM_OTHERS: (others, base_o),
-                TOTAL: (restricted + others, base_r + base_o),
+                FROM_RESTRICTING: (restricted, seen_r),
+                FROM_OTHERS: (others, seen_o),
+                TOTAL: (restricted + others, seen_r + seen_o),
             }[c.flow]
         during = _rate(series, before, c.period.offsets(case.start))
         base = _rate(series, before, c.base_period.offsets(case.start))

@@ -318,7 +318,10 @@ def _responses(responses: Responses | None, baseline: Baseline) -> Responses:
     n = baseline.n
     if responses is None:
         return Responses(np.zeros(n), np.zeros(n), np.zeros(n))
-    for name in ("stockpile_t", "release_rate_t_per_month", "demand_restraint"):
+    names = ["stockpile_t", "release_rate_t_per_month", "demand_restraint"]
+    if responses.commercial_stock_t is not None:
+        names.append("commercial_stock_t")
+    for name in names:
         arr = np.asarray(getattr(responses, name), dtype=float)
         if arr.shape != (n,):
             raise ValueError(f"responses.{name}: expected shape ({n},), got {arr.shape}")
@@ -453,6 +456,8 @@ def propagate(
     state = np.zeros((runs, 3, n))
     state[:, 0] = np.asarray(resp.stockpile_t, dtype=float)
     state[:, 1] = inv_months[:, None] * D0
+    if resp.commercial_stock_t is not None:  # bought ahead (an announced ban)
+        state[:, 1] += np.asarray(resp.commercial_stock_t, dtype=float)
     state[:, 2] = pinv_months[:, None] * P
     rate = np.asarray(resp.release_rate_t_per_month, dtype=float)
     restraint = np.asarray(resp.demand_restraint, dtype=float)

@@ -187,12 +187,17 @@ class Responses:
         ``(n,)`` fraction of demand each country can shed voluntarily (0 = none).
     sharing_bloc:
         Country ids that share supply (allied allocation), empty = no sharing.
+    commercial_stock_t:
+        ``(n,)`` tonnes of commercial stock each country's buyers hold at the start on top
+        of ``Parameters.inventory_months`` of their consumption (e.g. what they bought
+        ahead of an announced ban); drawn like those inventories. ``None`` = none.
     """
 
     stockpile_t: FloatArray
     release_rate_t_per_month: FloatArray
     demand_restraint: FloatArray
     sharing_bloc: tuple[str, ...] = ()
+    commercial_stock_t: FloatArray | None = None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from minsec.assess import _trade
 from minsec.catalog import blocs, commodities, countries
 from minsec.catalog import tariffs as tf
 from minsec.catalog._names import suggestion
-from minsec.errors import InputError, UnknownNameError
+from minsec.errors import DataMissingError, InputError, UnknownNameError
 from minsec.store import Store
 
 from . import baseline as bl
@@ -195,6 +195,18 @@ class ExportRestriction(_Event):
     exporter: CountryName
     targets: Targets = ALL
     fraction: Fraction = 1.0
+    announced: DateLike | None = Field(
+        default=None,
+        description="day the measure was announced; when the baseline year lies between "
+        "the announcement and the start, imports above trend that year count as stock "
+        "bought ahead (docs/disruption.md, Buying ahead)",
+    )
+
+    @model_validator(mode="after")
+    def _announced_first(self) -> ExportRestriction:
+        if self.announced is not None and self.announced > self.start:
+            raise ValueError(f"announced {self.announced} is after start {self.start}")
+        return self
     hs6: list[HS6] | None = Field(
         default=None, description="HS codes covered (default: the whole basket)"
     )
@@ -730,6 +742,64 @@ def build_responses(
     return Responses(stock, rate, restraint, sharing), notes
 
 
+def announced_ahead(scenario: Scenario, year: int) -> list[ExportRestriction]:
+    """Restrictions announced by the end of ``year`` that start after it."""
+    end = dt.date(year, 12, 31)
+    return [
+        e
+        for e in scenario.events
+        if isinstance(e, ExportRestriction)
+        and e.announced is not None
+        and e.announced <= end
+        and e.start > end
+    ]
+
+
+def with_front_run(
+    store: Store,
+    scenario: Scenario,
+    b: Baseline,
+    responses: Responses,
+    *,
+    trade_source: str | None,
+    parameters: bl.CommodityParameters,
+    measure: Literal["quantity", "value"] = "quantity",
+) -> tuple[Baseline, Responses, list[str]]:
+    """Baseline and responses with the stocks bought ahead of announced restrictions.
+
+    Imports from an announcing exporter in the baseline year above their mean over the two
+    years before leave the baseline's consumption and become commercial stock at the
+    start (:mod:`minsec.disrupt.frontrun`). Nothing changes without such an event, or
+    when the store lacks the two earlier years (said in a note).
+    """
+    from . import frontrun
+
+    events = [e for e in announced_ahead(scenario, b.year) if e.exporter in b.countries]
+    if not events:
+        return b, responses, []
+    no_production = pd.DataFrame({"country": pd.Series(dtype=str), "production_t": []})
+    earlier = []
+    for year in (b.year - 2, b.year - 1):
+        try:
+            before = bl.build_baseline(
+                store, scenario.commodity, year, stage=b.stage, hs6=scenario.hs6,
+                trade_source=trade_source, measure=measure, parameters=parameters,
+                production_data=no_production,
+            )  # fmt: skip
+        except DataMissingError as exc:
+            return b, responses, [f"no stock bought ahead counted: no trade in {year} ({exc})"]
+        earlier.append(before)
+    pairs = [(e.exporter, _targets_mask(b, b.index(e.exporter), e.targets)) for e in events]
+    ahead = frontrun.excess_imports(b, earlier, pairs)
+    if not (ahead > 0).any():
+        return b, responses, []
+    return (
+        frontrun.without_stockbuilding(b, ahead),
+        replace(responses, commercial_stock_t=ahead.sum(axis=0)),
+        [],
+    )
+
+
 def engine_parameters(scenario: Scenario, stage_params: bl.CommodityParameters) -> Parameters:
     """Engine parameters: commodity defaults with the scenario's overrides."""
     o = scenario.parameters
@@ -1038,10 +1108,13 @@ def simulate(
             trade_source=source,
             parameters=cparams,
         )
-        notes.extend(f"{stage}: {t}" for t in b.notes)
         shocks, shock_notes = build_shocks(store, scenario, b, start)
         resp, resp_notes = build_responses(scenario, b, stages)
-        notes.extend(f"{stage}: {t}" for t in (*shock_notes, *resp_notes))
+        b, resp, ahead_notes = with_front_run(
+            store, scenario, b, resp, trade_source=source, parameters=cparams
+        )
+        notes.extend(f"{stage}: {t}" for t in b.notes)
+        notes.extend(f"{stage}: {t}" for t in (*shock_notes, *resp_notes, *ahead_notes))
         params = engine_parameters(scenario, cparams)
         step(f"propagate {stage}: {b.n} countries × {params.months} months")
         out = propagate(b, shocks, params, resp, detail=True)

@@ -45,6 +45,7 @@ from .scenario import (
     build_shocks,
     engine_parameters,
     stages_for,
+    with_front_run,
 )
 from .sensitivity_ranges import EngineInputs, SensitivityRange, load_ranges, stack
 
@@ -446,7 +447,10 @@ def sensitivity(
         )  # fmt: skip
         shocks, shock_notes = build_shocks(store, scenario, b, start)
         resp, resp_notes = build_responses(scenario, b, stages)
-        notes.extend(f"{stage}: {t}" for t in (*b.notes, *shock_notes, *resp_notes))
+        b, resp, ahead = with_front_run(
+            store, scenario, b, resp, trade_source=source, parameters=cparams
+        )
+        notes.extend(f"{stage}: {t}" for t in (*b.notes, *shock_notes, *resp_notes, *ahead))
         inputs = EngineInputs(b, shocks, engine_parameters(scenario, cparams), resp)
         missing = [p for p in party_map if p not in party_matrix(b.countries, party_map)[0]]
         notes.extend(f"{stage}: {p} has no trade or production in the baseline" for p in missing)
