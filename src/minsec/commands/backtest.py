@@ -29,6 +29,8 @@ def _terminal(frame: pd.DataFrame) -> pd.DataFrame:
     order = {"calibration": 0, "holdout": 1}
     ok = ok.sort_values("set", key=lambda s: s.map(order), kind="stable")
     ok["flow"] = ok["flow"].replace(_SHORT_FLOWS)
+    noted = ok["data_note"].map(lambda v: isinstance(v, str) and v != "").astype(bool)
+    ok.loc[noted, "flow"] = ok.loc[noted, "flow"] + " †"
     for c in ("predicted_change_pct", "observed_change_pct", "error_pp"):
         ok[c] = ok[c].astype(float).round(1) + 0.0  # no "-0"
     return ok[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS)
@@ -145,6 +147,12 @@ def backtest_cmd(
             console.print(rich_table(fit_table(meta["fit"]["parameters"]), title="Fitted"))
         for line in lines:
             console.print(line, highlight=False)
+        if frame["data_note"].map(lambda v: isinstance(v, str) and v != "").any():
+            console.print(
+                "† a known or screened defect of the observed data touches the row "
+                "(column data_note of --format csv|json)",
+                highlight=False,
+            )
         return
     if fmt is Format.csv:
         frame = pd.concat([frame, summary_frame(summary), extra], ignore_index=True)
