@@ -547,9 +547,8 @@ def _store_comparisons(
 
 
 def _trade_source_of(b: Baseline) -> str | None:
-    """The store's trade source a baseline was built from (its first note names it)."""
-    m = re.match(r"trade: (\S+) \(", b.notes[0]) if b.notes else None
-    return m.group(1) if m else None
+    """The store's trade source a baseline was built from."""
+    return b.trade_source
 
 
 def _screen_notes(

@@ -492,6 +492,7 @@ def build_baseline(
         price_usd_per_t=price,
         spare_capacity=sigma,
         notes=tuple(notes),
+        trade_source=str(source),
     )
 
 

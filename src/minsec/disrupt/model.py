@@ -51,6 +51,8 @@ class Baseline:
         ``(n,)`` fraction σ_i of production that producer i can add at full ramp.
     notes:
         Caveats of the data (bases, gaps), shown to users with every result.
+    trade_source:
+        The store's trade source the flows come from (``None``: given by the caller).
     """
 
     commodity: str
@@ -64,6 +66,7 @@ class Baseline:
     price_usd_per_t: float
     spare_capacity: FloatArray
     notes: tuple[str, ...] = ()
+    trade_source: str | None = None
 
     @property
     def n(self) -> int:

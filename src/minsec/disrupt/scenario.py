@@ -201,15 +201,15 @@ class ExportRestriction(_Event):
         "the announcement and the start, imports above trend that year count as stock "
         "bought ahead (docs/disruption.md, Buying ahead)",
     )
+    hs6: list[HS6] | None = Field(
+        default=None, description="HS codes covered (default: the whole basket)"
+    )
 
     @model_validator(mode="after")
     def _announced_first(self) -> ExportRestriction:
         if self.announced is not None and self.announced > self.start:
             raise ValueError(f"announced {self.announced} is after start {self.start}")
         return self
-    hs6: list[HS6] | None = Field(
-        default=None, description="HS codes covered (default: the whole basket)"
-    )
 
 
 class ProductionOutage(_Event):
@@ -783,8 +783,8 @@ def with_front_run(
         try:
             before = bl.build_baseline(
                 store, scenario.commodity, year, stage=b.stage, hs6=scenario.hs6,
-                trade_source=trade_source, measure=measure, parameters=parameters,
-                production_data=no_production,
+                trade_source=trade_source or b.trade_source, measure=measure,
+                parameters=parameters, production_data=no_production,
             )  # fmt: skip
         except DataMissingError as exc:
             return b, responses, [f"no stock bought ahead counted: no trade in {year} ({exc})"]
