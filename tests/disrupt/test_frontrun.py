@@ -149,6 +149,17 @@ def test_a_ban_announced_a_year_ahead_starts_with_the_stock_bought(
     assert rows.loc["from others", "observed_change_pct"] == pytest.approx(0.0)
 
 
+def test_an_announcement_after_the_baseline_year_is_said(ahead_store: Store) -> None:
+    spec = _ban(announced="2021-03-01")
+    spec["baseline_year"] = 2020  # the baseline year ends before the announcement
+    result = simulate(ahead_store, parse_scenario(spec))
+    assert any(
+        "announced on 2021-03-01, after the baseline year" in n and "not in the model" in n
+        for n in result.notes
+    )
+    assert not any("bought ahead: " in n for n in result.notes)
+
+
 def test_announced_after_the_start_is_refused() -> None:
     with pytest.raises(InputError, match=r"events\[0\]: announced 2022-02-01 is after start"):
         parse_scenario(_ban(announced="2022-02-01"))

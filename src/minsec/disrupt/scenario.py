@@ -774,9 +774,17 @@ def with_front_run(
     """
     from . import frontrun
 
+    end = dt.date(b.year, 12, 31)
+    later = [
+        f"{e.exporter}'s restriction was announced on {e.announced}, after the baseline year: "
+        "what buyers bought ahead before its start is not in the model (see Buying ahead)"
+        for e in scenario.events
+        if isinstance(e, ExportRestriction) and e.announced is not None and e.announced > end
+        and e.announced < e.start
+    ]  # fmt: skip
     events = [e for e in announced_ahead(scenario, b.year) if e.exporter in b.countries]
     if not events:
-        return b, responses, []
+        return b, responses, later
     no_production = pd.DataFrame({"country": pd.Series(dtype=str), "production_t": []})
     earlier = []
     for year in (b.year - 2, b.year - 1):
@@ -787,16 +795,17 @@ def with_front_run(
                 parameters=parameters, production_data=no_production,
             )  # fmt: skip
         except DataMissingError as exc:
-            return b, responses, [f"no stock bought ahead counted: no trade in {year} ({exc})"]
+            missing = f"no stock bought ahead counted: no trade in {year} ({exc})"
+            return b, responses, [*later, missing]
         earlier.append(before)
     pairs = [(e.exporter, _targets_mask(b, b.index(e.exporter), e.targets)) for e in events]
     ahead = frontrun.excess_imports(b, earlier, pairs)
     if not (ahead > 0).any():
-        return b, responses, []
+        return b, responses, later
     return (
         frontrun.without_stockbuilding(b, ahead),
         replace(responses, commercial_stock_t=ahead.sum(axis=0)),
-        [],
+        later,
     )
 
 
