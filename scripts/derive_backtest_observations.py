@@ -6,7 +6,9 @@ Writes two small tables of aggregates (never copies of the files):
   by importers, per partner group and period) and published prices for the real cases
   whose data the default store does not hold;
 * ``src/minsec/disrupt/data/backtest_production.csv``: World Mining Data production for the
-  pre-2018 baseline years of the back-test (the default store's production starts in 2018).
+  pre-2018 baseline years of the back-test (the default store's production starts in 2018);
+* ``src/minsec/disrupt/data/inventory_cover.csv``: months of cover of US industry stocks per
+  commodity and stage (USGS salient statistics; :mod:`minsec.disrupt.inventory_cover`).
 
 Every input's SHA-256 is pinned below and checked before anything is read (``--no-verify``
 to derive from other versions of the files, e.g. to see what changes).
@@ -24,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from minsec.disrupt import backtest_observed as bo
+from minsec.disrupt import inventory_cover as ic
 from minsec.disrupt.backtest import OBSERVATION_COLUMNS, write_observations
 from minsec.sources import comtrade, wmd_history
 from minsec.sources.base import sha256_file
@@ -60,6 +63,12 @@ INPUTS: dict[str, str] = {
         "b6e9d1507c6d9f297faab8fa6ef6fb8b9bcdd9fd517690e8557744f64e3751fe",
     f"{SALIENT}/mcs2025-bauxi_salient.csv":
         "207d64ea78360f0f3e7c3bc3c592d8e8b10befff2fb8da300f8d51c32a2f30a2",
+    f"{SALIENT}/mcs2025-cobal_salient.csv":
+        "34ca74547867661e0ffd20a14561953035d2d638765219ce4ebce36573840b22",
+    f"{SALIENT}/mcs2025-manga_salient.csv":
+        "554a8757121094375fa659a197267cb1273a32a55b1de90a3bc8a0625aa35b8d",
+    f"{SALIENT}/mcs2025-nicke_salient.csv":
+        "be54e3d692b38ee2556fe2d2ec6b8ea18917375f4786badd12b974ec546d7633",
     "wmd/WMD_6.4_production_by_country_1984-2017_compiled.xlsx":
         "97e979a470461bc1ebf8572a76b981fd645b819238831fce820a584283e81fda",
 }  # fmt: skip
@@ -72,6 +81,15 @@ USGS = {
     "publisher": "U.S. Geological Survey",
     "dataset": "Mineral Commodity Summaries 2025 data release, salient statistics",
 }
+
+#: Stocks and consumption of the same product in the salient files: (file code, spec).
+COVER = (
+    ("bauxi", ic.CoverSpec("bauxite", "ore", "stocks_bauxite", "reported_consumption_bauxite")),
+    ("manga", ic.CoverSpec("manganese", "ore", "stocks_ore", "reported_consumption_ore")),
+    ("cobal", ic.CoverSpec("cobalt", "refined", "stocks_industry", "estimated_consumption")),
+    ("galli", ic.CoverSpec("gallium", "refined", "stocks", "consumption")),
+    ("nicke", ic.CoverSpec("nickel", "refined", "stocks_consumer", "reported_consumption_primary")),
+)
 
 #: Pre-2018 baselines of the back-test: (commodity, year).
 PRODUCTION = (("rare_earths", 2009), ("nickel", 2013), ("bauxite", 2013))
@@ -200,6 +218,18 @@ def production(shared: Path) -> list[dict[str, Any]]:
     return out
 
 
+def cover(shared: Path) -> list[dict[str, Any]]:
+    """Months of cover of US industry stocks per commodity and stage."""
+    out = []
+    for code, spec in COVER:
+        rel = f"{SALIENT}/mcs2025-{code}_salient.csv"
+        row = ic.months_of_cover(_salient(shared, rel), spec, where=rel)
+        src = _src(rel, "", USGS)
+        out.append({**row, "publisher": src["publisher"], "dataset": src["dataset"],
+                    "file": src["file"]})  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Verify the inputs and write the two packaged tables."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -221,8 +251,17 @@ def main(argv: list[str] | None = None) -> None:
     with (args.out / "backtest_production.csv").open("w", encoding="utf-8") as fh:
         fh.write(head)
         prod.to_csv(fh, index=False, lineterminator="\n")
-    print(f"wrote {len(rows)} observations ({len(OBSERVATION_COLUMNS)} columns) and "
-          f"{len(prod)} production rows to {args.out}")  # fmt: skip
+    months = pd.DataFrame(cover(args.shared), columns=list(ic.COLUMNS))
+    with (args.out / "inventory_cover.csv").open("w", encoding="utf-8") as fh:
+        fh.write(
+            "# Months of cover of US industry stocks: stocks / (consumption / 12) of the same "
+            "product, per year and their median (USGS MCS 2025 salient statistics); derived by "
+            "scripts/derive_backtest_observations.py\n"
+        )
+        months.to_csv(fh, index=False, lineterminator="\n")
+    print(f"wrote {len(rows)} observations ({len(OBSERVATION_COLUMNS)} columns), "
+          f"{len(prod)} production rows and {len(months)} months of cover "
+          f"to {args.out}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -161,5 +161,5 @@ def test_the_script_reproduces_the_packaged_tables(tmp_path: Path) -> None:
     spec.loader.exec_module(module)
     module.main(["--shared", str(SHARED_DATA), "--out", str(tmp_path)])
     packaged = ROOT / "src" / "minsec" / "disrupt" / "data"
-    for name in ("backtest_observations.csv", "backtest_production.csv"):
+    for name in ("backtest_observations.csv", "backtest_production.csv", "inventory_cover.csv"):
         assert (tmp_path / name).read_text() == (packaged / name).read_text(), name
