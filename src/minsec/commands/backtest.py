@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from minsec.commands._common import FormatOpt, OutputOpt, StoreOpt, progress
+from minsec.disrupt.backtest import has_note
 from minsec.output import Format, emit, rich_table
 
 #: What a terminal table shows (fits 80 columns); CSV, JSON and Parquet carry every column.
@@ -29,7 +30,7 @@ def _terminal(frame: pd.DataFrame) -> pd.DataFrame:
     order = {"calibration": 0, "holdout": 1}
     ok = ok.sort_values("set", key=lambda s: s.map(order), kind="stable")
     ok["flow"] = ok["flow"].replace(_SHORT_FLOWS)
-    noted = ok["data_note"].map(lambda v: isinstance(v, str) and v != "").astype(bool)
+    noted = has_note(ok)
     ok.loc[noted, "flow"] = ok.loc[noted, "flow"] + " †"
     for c in ("predicted_change_pct", "observed_change_pct", "error_pp"):
         ok[c] = ok[c].astype(float).round(1) + 0.0  # no "-0"
@@ -147,7 +148,7 @@ def backtest_cmd(
             console.print(rich_table(fit_table(meta["fit"]["parameters"]), title="Fitted"))
         for line in lines:
             console.print(line, highlight=False)
-        if frame["data_note"].map(lambda v: isinstance(v, str) and v != "").any():
+        if has_note(frame).any():
             console.print(
                 "† a known or screened defect of the observed data touches the row "
                 "(column data_note of --format csv|json)",

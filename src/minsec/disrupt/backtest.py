@@ -82,13 +82,11 @@ from .scenario import (
     Scenario,
     _commodity_parameters,
     _targets_mask,
-    build_responses,
-    build_shocks,
     engine_parameters,
     named_scenarios,
     resolve_parties,
+    stage_inputs,
     stages_for,
-    with_front_run,
 )
 
 Progress = Callable[[str], None]
@@ -546,11 +544,6 @@ def _store_comparisons(
     return out, missing
 
 
-def _trade_source_of(b: Baseline) -> str | None:
-    """The store's trade source a baseline was built from."""
-    return b.trade_source
-
-
 def _screen_notes(
     store: Store,
     b: Baseline,
@@ -580,7 +573,7 @@ def _screen_notes(
 
     by_source: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for y, yb in sorted(baselines.items()):
-        src = _trade_source_of(yb)
+        src = yb.trade_source
         if src is not None:
             by_source.setdefault((src, yb.hs6), []).append(y)
     for (src, codes), years in by_source.items():
@@ -681,16 +674,12 @@ def prepare_case(
     cases: list[BacktestCase] = []
     status: list[dict[str, Any]] = []
     for stage in stages:
-        b = bl.build_baseline(
-            store, sc.commodity, year, stage=stage, hs6=sc.hs6, trade_source=source,
-            measure=spec.measure, parameters=cparams, production_data=production,
+        got = stage_inputs(
+            store, sc, stage, year, start, stages, trade_source=source, parameters=cparams,
+            measure=spec.measure, production_data=production,
         )  # fmt: skip
-        shocks, _ = build_shocks(store, sc, b, start)
-        resp, _ = build_responses(sc, b, stages)
-        seen = b  # the comparisons' base: the year as observed
-        b, resp, _ = with_front_run(
-            store, sc, b, resp, trade_source=source, parameters=cparams, measure=spec.measure
-        )
+        seen, b = got.observed, got.baseline  # the comparisons' base: the year as observed
+        shocks, resp = got.shocks, got.responses
         tmask = _targets(sc, seen, exporters)
         restricting = np.array([c in exporters for c in b.countries], dtype=bool)
         rows, missing = _store_comparisons(
@@ -1131,15 +1120,17 @@ class BacktestSummary:
         }
 
 
+def has_note(frame: pd.DataFrame) -> pd.Series:
+    """Rows a known or screened defect of the observed data touches (a ``data_note``)."""
+    return frame["data_note"].map(lambda v: isinstance(v, str) and v != "").astype(bool)
+
+
 def summarize(frame: pd.DataFrame) -> BacktestSummary:
     """MAE by kind and set, and the rows with a wrong direction (see the module docstring)."""
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame.iloc[0:0]
     rows = []
     counted = ok["in_mae"].astype(bool)
-    noted = (
-        ok["data_note"].map(lambda v: isinstance(v, str) and v != "") if "data_note" in ok else None
-    )
-    clean = ~noted.astype(bool) if noted is not None else counted
+    clean = ~has_note(ok) if "data_note" in ok else counted
     flows = {TRADE_RESTRICTING: FROM_RESTRICTING, TRADE_OTHERS: FROM_OTHERS}
     for kind in (TRADE, TRADE_CLEAN, TRADE_RESTRICTING, TRADE_OTHERS, TRADE_CONDITIONED, PRICE):
         if kind == PRICE:

@@ -809,6 +809,55 @@ def with_front_run(
     )
 
 
+@dataclass(frozen=True)
+class StageInputs:
+    """What the engine needs for one stage of a scenario (see :func:`stage_inputs`).
+
+    ``observed`` is the baseline year as the store holds it; ``baseline`` the engine's
+    (without the stocks bought ahead of an announced ban, which are in ``responses``);
+    ``notes`` those of the events, responses and buying ahead (the baselines carry their
+    own).
+    """
+
+    observed: Baseline
+    baseline: Baseline
+    shocks: Shocks
+    responses: Responses
+    notes: tuple[str, ...]
+
+
+def stage_inputs(
+    store: Store,
+    scenario: Scenario,
+    stage: str,
+    year: int,
+    start: dt.date,
+    stages: Sequence[str],
+    *,
+    trade_source: str | None,
+    parameters: bl.CommodityParameters,
+    measure: Literal["quantity", "value"] = "quantity",
+    production_data: pd.DataFrame | None = None,
+) -> StageInputs:
+    """Baseline, events and responses of one stage, with the stocks bought ahead.
+
+    The one place :func:`simulate`, the sensitivity analysis and the back-test build what
+    they hand to the engine.
+    """
+    b = bl.build_baseline(
+        store, scenario.commodity, year, stage=stage, hs6=scenario.hs6,
+        trade_source=trade_source, measure=measure, parameters=parameters,
+        production_data=production_data,
+    )  # fmt: skip
+    shocks, shock_notes = build_shocks(store, scenario, b, start)
+    resp, resp_notes = build_responses(scenario, b, stages)
+    engine_b, resp, ahead = with_front_run(
+        store, scenario, b, resp, trade_source=trade_source, parameters=parameters,
+        measure=measure,
+    )  # fmt: skip
+    return StageInputs(b, engine_b, shocks, resp, (*shock_notes, *resp_notes, *ahead))
+
+
 def engine_parameters(scenario: Scenario, stage_params: bl.CommodityParameters) -> Parameters:
     """Engine parameters: commodity defaults with the scenario's overrides."""
     o = scenario.parameters
@@ -1108,22 +1157,11 @@ def simulate(
     source_frames: list[pd.DataFrame] = []
     for stage in stages:
         step(f"baseline {scenario.commodity} {stage} {year}")
-        b = bl.build_baseline(
-            store,
-            scenario.commodity,
-            year,
-            stage=stage,
-            hs6=scenario.hs6,
-            trade_source=source,
-            parameters=cparams,
+        inputs = stage_inputs(
+            store, scenario, stage, year, start, stages, trade_source=source, parameters=cparams
         )
-        shocks, shock_notes = build_shocks(store, scenario, b, start)
-        resp, resp_notes = build_responses(scenario, b, stages)
-        b, resp, ahead_notes = with_front_run(
-            store, scenario, b, resp, trade_source=source, parameters=cparams
-        )
-        notes.extend(f"{stage}: {t}" for t in b.notes)
-        notes.extend(f"{stage}: {t}" for t in (*shock_notes, *resp_notes, *ahead_notes))
+        b, shocks, resp = inputs.baseline, inputs.shocks, inputs.responses
+        notes.extend(f"{stage}: {t}" for t in (*b.notes, *inputs.notes))
         params = engine_parameters(scenario, cparams)
         step(f"propagate {stage}: {b.n} countries × {params.months} months")
         out = propagate(b, shocks, params, resp, detail=True)

@@ -35,17 +35,14 @@ import pandas as pd
 from minsec.catalog import blocs
 from minsec.errors import DataMissingError, InputError
 
-from . import baseline as bl
 from .engine import propagate
 from .model import FloatArray, Outcome
 from .scenario import (
     Scenario,
     _commodity_parameters,
-    build_responses,
-    build_shocks,
     engine_parameters,
+    stage_inputs,
     stages_for,
-    with_front_run,
 )
 from .sensitivity_ranges import EngineInputs, SensitivityRange, load_ranges, stack
 
@@ -441,17 +438,12 @@ def sensitivity(
     notes: list[str] = []
     for stage in stages:
         step(f"baseline {scenario.commodity} {stage} {year}")
-        b = bl.build_baseline(
-            store, scenario.commodity, year, stage=stage, hs6=scenario.hs6,
-            trade_source=source, parameters=cparams,
-        )  # fmt: skip
-        shocks, shock_notes = build_shocks(store, scenario, b, start)
-        resp, resp_notes = build_responses(scenario, b, stages)
-        b, resp, ahead = with_front_run(
-            store, scenario, b, resp, trade_source=source, parameters=cparams
+        got = stage_inputs(
+            store, scenario, stage, year, start, stages, trade_source=source, parameters=cparams
         )
-        notes.extend(f"{stage}: {t}" for t in (*b.notes, *shock_notes, *resp_notes, *ahead))
-        inputs = EngineInputs(b, shocks, engine_parameters(scenario, cparams), resp)
+        b = got.baseline
+        notes.extend(f"{stage}: {t}" for t in (*b.notes, *got.notes))
+        inputs = EngineInputs(b, got.shocks, engine_parameters(scenario, cparams), got.responses)
         missing = [p for p in party_map if p not in party_matrix(b.countries, party_map)[0]]
         notes.extend(f"{stage}: {p} has no trade or production in the baseline" for p in missing)
         step(f"sensitivity {stage}: {len(chosen)} assumptions x 2 cases")
