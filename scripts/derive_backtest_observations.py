@@ -92,7 +92,9 @@ COVER = (
 )
 
 #: Pre-2018 baselines of the back-test: (commodity, year).
-PRODUCTION = (("rare_earths", 2009), ("nickel", 2013), ("bauxite", 2013))
+PRODUCTION = (
+    ("rare_earths", 2009), ("nickel", 2013), ("bauxite", 2013), ("copper", 2013),
+)
 
 
 def _verify(shared: Path) -> None:
