@@ -93,7 +93,10 @@ COVER = (
 
 #: Pre-2018 baselines of the back-test: (commodity, year).
 PRODUCTION = (
-    ("rare_earths", 2009), ("nickel", 2013), ("bauxite", 2013), ("copper", 2013),
+    ("rare_earths", 2009),
+    ("nickel", 2013),
+    ("bauxite", 2013),
+    ("copper", 2013),
 )
 
 

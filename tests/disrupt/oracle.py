@@ -108,7 +108,8 @@ def run_oracle(
     layers = [shocks, *shocks.layers]
     phi = [[float(s.export_fraction[run][k]) for k in range(n)] for s in layers]
     out_f = [[float(s.outage_fraction[run][k]) for k in range(n)] for s in layers]
-    start = [[float(s.start_month[run][k]) for k in range(n)] for s in layers]
+    transit = _scalar(params.transit_months, run)
+    start = [[float(s.start_month[run][k]) + transit for k in range(n)] for s in layers]
     dur = [[float(s.duration_months[run][k]) for k in range(n)] for s in layers]
     tgt = [[[bool(s.targets[k][j]) for j in range(n)] for k in range(n)] for s in layers]
     nl = len(layers)

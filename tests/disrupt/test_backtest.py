@@ -94,7 +94,7 @@ def toy_store(tmp_path: Path) -> Store:
     return st
 
 
-def _toy_scenario(**backtest: object) -> Scenario:
+def _toy_scenario(transit_months: float = 0.0, **backtest: object) -> Scenario:
     return parse_scenario(
         {
             "name": "toy-licensing",
@@ -105,8 +105,10 @@ def _toy_scenario(**backtest: object) -> Scenario:
                 {"type": "export_restriction", "exporter": "China", "fraction": 0.5,
                  "start": "2023-01-01"}
             ],
-            # no spare capacity, no spot resale: imports from others cannot move
-            "parameters": {"spare_capacity": 0.0, "spot_share": 0.0},
+            # no spare capacity, no spot resale: imports from others cannot move; by
+            # default no cargo in transit (the event reaches the buyers on its dates)
+            "parameters": {"spare_capacity": 0.0, "spot_share": 0.0,
+                           "transit_months": transit_months},
             "backtest": {"set": "calibration", **backtest},
         }
     )  # fmt: skip
@@ -177,6 +179,25 @@ def test_toy_rows_from_a_table_monthly_and_within_the_run(toy_store: Store, tmp_
     assert within["observed_change_pct"] == pytest.approx(100 * ((4 / 1) / (25 / 6) - 1))
     assert price["predicted_change_pct"] == pytest.approx(900.0)
     assert price["observed_change_pct"] == pytest.approx(50.0)
+
+
+def test_toy_cargo_in_transit_delays_the_event_by_a_month(toy_store: Store, tmp_path: Path) -> None:
+    csv = tmp_path / "obs.csv"
+    csv.write_text(
+        HEADER
+        + "toy-licensing,ore,trade,from restricting,USA,kg,2022,30000,2024-06,1000,s,p,d,f,m\n"
+        + "toy-licensing,,trade,from restricting,USA JPN,kg,2023-01..2023-06,25000,2024-06,"
+        "4000,s,p,d,f,m\n"
+    )
+    sc = _toy_scenario(transit_months=1.0)
+    june, within = backtest_one(toy_store, sc, observations=load_observations(csv)).to_dict(
+        "records"
+    )
+    # long after the start the lag changes nothing: half of China's tonnes still missing
+    assert june["predicted_change_pct"] == pytest.approx(-50.0)
+    # January 2023's cargoes were loaded before the start and land in full: the first half
+    # of 2023 had 1 + 5 x 0.5 = 3.5 months' worth, June 2024 half a month's -> 0.5 / (3.5/6)
+    assert within["predicted_change_pct"] == pytest.approx(100 * (0.5 / (3.5 / 6) - 1))
 
 
 def test_toy_outage_counts_the_exporter_in_outage_as_restricting(
@@ -422,9 +443,11 @@ def test_backtest_runs_on_the_default_data(default_store: Store) -> None:
     assert tin["data_note"].str.contains("screen: the store holds").all()
     nickel = ok[(ok["scenario"] == "indonesia-nickel-ore-2020") & (ok["kind"] == "trade")]
     assert sorted(set(nickel["period"])) == ["2020", "2021", "2022", "2023", "2024"]
-    # a full ban: the model predicts no more imports from Indonesia
-    first = nickel[(nickel["period"] == "2020") & (nickel["flow"] == "from restricting")]
-    assert first["predicted_change_pct"].iloc[0] == pytest.approx(-100.0)
+    # a full ban from 1 January 2020: no more imports from Indonesia once the cargoes
+    # loaded in December (a month in transit) have landed
+    restr = nickel[nickel["flow"] == "from restricting"].set_index("period")
+    assert restr.loc["2021", "predicted_change_pct"] == pytest.approx(-100.0)
+    assert -100.0 < restr.loc["2020", "predicted_change_pct"] < -100.0 * 11 / 12
     numbers = ["baseline", "predicted", "observed", "error_pp", "predicted_change_pct"]
     assert ok[numbers].notna().all().all()
     # a pre-2018 baseline takes the packaged World Mining Data production

@@ -230,6 +230,7 @@ def cases(draw: st.DrawFn) -> tuple[Baseline, Shocks, Parameters, Responses | No
         producer_inventory_months=draw(st.sampled_from([0.0, 0.0, 0.3, 1.5])),
         substitution_share=draw(st.sampled_from([0.0, 0.0, 0.4, 1.0])),
         substitution_ramp_months=draw(st.sampled_from([0.0, 2.0, 6.0])),
+        transit_months=draw(st.sampled_from([0.0, 0.0, 0.5, 1.0, 2.0])),
     )
     if draw(st.booleans()):
         vals = st.one_of(st.just(0.0), st.integers(1, 40).map(float))
@@ -534,3 +535,13 @@ def test_hand_worked_inventories_substitution_and_producer_stocks() -> None:
     assert out.price_index[0] == pytest.approx([1.0, 100.0, 100.0])
     assert out.shortfall_t[0, 0, 1] == pytest.approx(0.0)
     assert out.extra["imports_change_t"][0, 0, 1] == pytest.approx(0.0)  # 10 lost, 10 bought
+    # cargo in transit: with a month between loading and arrival the ban reaches B in
+    # month 1, exactly as a ban starting a month later without the lag (here p = 4 as in
+    # the inventory case's first month: B draws 5 t and bids for 5 t)
+    lag = dataclasses.replace(inv, transit_months=1.0)
+    out = propagate(b, ban(b, 0, [1]), lag, detail=True)
+    assert out.extra["imports_change_t"][0, :, 1] == pytest.approx([0.0, -10.0, -10.0])
+    assert out.price_index[0] == pytest.approx([1.0, 4.0, 4.0])
+    same = propagate(b, ban(b, 0, [1], start=1.0), inv, detail=True)
+    assert same.price_index == pytest.approx(out.price_index)
+    assert same.shortfall_t == pytest.approx(out.shortfall_t)

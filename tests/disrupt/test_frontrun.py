@@ -115,7 +115,7 @@ def _ban(**extra: object) -> dict[str, object]:
                     "fraction": 1.0, "start": "2022-01-01", **extra}],
         "parameters": {"spare_capacity": 0.0, "spot_share": 0.0, "inventory_months": 0.0,
                        "producer_inventory_months": 0.0, "substitution_share": 0.0,
-                       "inventory_draw_share": 1.0},
+                       "inventory_draw_share": 1.0, "transit_months": 0.0},
         "backtest": {"set": "holdout", "observed_years": [2022]},
     }  # fmt: skip
 

@@ -52,7 +52,7 @@ def scenario(**event: object) -> Scenario:
     ev.update(event)
     return parse_scenario(
         {"name": "toy-tariff", "commodity": "graphite", "baseline_year": 2024, "months": 12,
-         "parameters": {"spot_share": 0.5}, "events": [ev]}
+         "parameters": {"spot_share": 0.5, "transit_months": 0.0}, "events": [ev]}
     )  # fmt: skip
 
 

@@ -94,6 +94,7 @@ class CommodityParameters:
     producer_inventory_months: float = 0.0
     substitution_share: float = 0.0
     substitution_ramp_months: float = 12.0
+    transit_months: float = 0.0
 
     def engine_parameters(self, months: int = 12, **overrides: Any) -> Parameters:
         """Engine :class:`~minsec.disrupt.model.Parameters` from these defaults."""
@@ -117,8 +118,10 @@ BUFFER_KEYS = (
     "producer_inventory_months",
     "substitution_share",
     "substitution_ramp_months",
+    "transit_months",
 )
-"""Parameters of the buffers that act before the price: inventories and substitution."""
+"""Parameters of the buffers that act before the price: inventories, substitution and the
+cargo already in transit when an event starts."""
 
 _NUMBER_KEYS = (
     "demand_elasticity",

@@ -412,10 +412,12 @@ def propagate(
     pinv_months = _per_run(params.producer_inventory_months, runs, "producer_inventory_months")
     sub_share = np.clip(_per_run(params.substitution_share, runs, "substitution_share"), 0, 1)
     sub_ramp = _per_run(params.substitution_ramp_months, runs, "substitution_ramp_months")
+    transit = _per_run(params.transit_months, runs, "transit_months")
     for name, arr in (
         ("inventory_months", inv_months),
         ("producer_inventory_months", pinv_months),
         ("substitution_ramp_months", sub_ramp),
+        ("transit_months", transit),
     ):
         if (arr < 0).any() or not np.isfinite(arr).all():
             raise ValueError(f"params.{name} must be a finite number ≥ 0")
@@ -423,7 +425,8 @@ def propagate(
     # events
     phi = [np.asarray(s.export_fraction, dtype=float) for s in layers]
     out_f = [np.asarray(s.outage_fraction, dtype=float) for s in layers]
-    start = [np.asarray(s.start_month, dtype=float) for s in layers]
+    # cargo loaded before an event's dates still arrives: the buyers feel it `transit` later
+    start = [np.asarray(s.start_month, dtype=float) + transit[:, None] for s in layers]
     end = [
         st + np.asarray(s.duration_months, dtype=float) for st, s in zip(start, layers, strict=True)
     ]

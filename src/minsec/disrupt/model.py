@@ -121,6 +121,10 @@ class Parameters:
     substitution_ramp_months:
         Months for substitution to reach its full share, from the first event of a run
         (linear, like spare capacity).
+    transit_months:
+        Months between a cargo's loading and its arrival (voyage, port and inland legs):
+        what was loaded before an event starts (or ends) still arrives, so every event
+        reaches the buyers this much later than its dates (0 = at once).
     """
 
     months: int = 12
@@ -135,6 +139,7 @@ class Parameters:
     producer_inventory_months: float = 0.0
     substitution_share: float = 0.0
     substitution_ramp_months: float = 12.0
+    transit_months: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -340,6 +340,7 @@ class ParameterOverrides(_Model):
     producer_inventory_months: NonNegative | None = None
     substitution_share: Fraction | None = None
     substitution_ramp_months: NonNegative | None = None
+    transit_months: NonNegative | None = None
 
 
 class BacktestSpec(_Model):
