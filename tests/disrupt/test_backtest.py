@@ -144,6 +144,9 @@ def test_toy_rows_by_hand(toy_store: Store, tmp_path: Path) -> None:
     assert rows.loc["price", "predicted_change_pct"] == pytest.approx(900.0)
     assert rows.loc["price", "observed_change_pct"] == pytest.approx(100.0)
     assert rows.loc["price", "baseline"] == pytest.approx(1000.0)
+    # ... in every month of 2024, which the row and the summary count; trade rows have none
+    assert rows.loc["price", "months_at_cap"] == 12
+    assert rows.loc[["from restricting", "from others", "total"], "months_at_cap"].isna().all()
     # what counts in the MAE, and the direction rule
     assert list(rows["in_mae"]) == [True, True, False, False]
     assert list(rows["direction_ok"]) == [True, False, True, True]
@@ -156,6 +159,12 @@ def test_toy_rows_by_hand(toy_store: Store, tmp_path: Path) -> None:
     text = "\n".join(s.lines())
     assert "calibration 17.5 pp (2 rows, 1 case)" in text
     assert "toy-licensing 2024 from others: predicted +0.0 %, observed +25.0 %" in text
+    assert "(the price rows' periods): all 12 of 12; calibration 12 of 12" in text
+    assert "  toy-licensing 2024: 12 of 12" in text
+    assert s.as_dict()["price_cap"] == [
+        {"scenario": "toy-licensing", "set": "calibration", "stage": "ore", "period": "2024",
+         "months_at_cap": 12, "months": 12}
+    ]  # fmt: skip
 
 
 def test_toy_rows_from_a_table_monthly_and_within_the_run(toy_store: Store, tmp_path: Path) -> None:

@@ -132,9 +132,9 @@ def backtest_cmd(
             lines += result.lines()
             extra = _parameter_rows(result.parameters)
         else:
-            from minsec.disrupt.backtest import case_frame, predict
+            from minsec.disrupt.backtest import case_rows
 
-            frame = finish([*(case_frame(c, predict(c)[0]) for c in cases), status])
+            frame = finish([*(case_rows(c) for c in cases), status])
             extra = pd.DataFrame()
     summary = summarize(frame)
     meta["summary"] = summary.as_dict()

@@ -56,7 +56,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -74,7 +74,7 @@ from minsec.store import Store
 from . import backtest_screen as screen
 from . import baseline as bl
 from .engine import propagate
-from .model import Baseline, FloatArray, Parameters, Responses, Shocks
+from .model import Baseline, FloatArray, Outcome, Parameters, Responses, Shocks
 from .scenario import (
     ALL,
     ExportRestriction,
@@ -161,8 +161,12 @@ FRAME_COLUMNS = (
     "n_rows",
     "conditioned_change_pct",
     "conditioned_error_pp",
+    "months_at_cap",
 )
 """Columns of :func:`backtest` (one row per comparison; ``status`` says why a case is missing).
+
+``months_at_cap``: on price rows, the months of the observed period in which the model's
+price sits on ``max_price_multiple`` (no price clears the market: rationing).
 
 ``conditioned_*``: a diagnostic, not a forecast — the model's split of the importers'
 supply between the restricting exporters and the others, scaled to the *observed* total
@@ -751,10 +755,27 @@ def _rate(series: np.ndarray, before: float, offsets: np.ndarray) -> np.ndarray:
     return np.asarray(total / len(offsets), dtype=float)
 
 
-def predict(
+@dataclass(frozen=True)
+class CaseRun:
+    """The model's answer for one case's comparisons.
+
+    Attributes
+    ----------
+    changes_pct:
+        Predicted change (%) of each comparison, ``(R, rows)``.
+    months_at_cap:
+        Months of each price row's observed period (inside the run) with the price on
+        ``max_price_multiple``, ``(R, rows)``; NaN for trade rows.
+    """
+
+    changes_pct: np.ndarray
+    months_at_cap: np.ndarray
+
+
+def run_case(
     case: BacktestCase, params: Parameters | None = None, baseline: Baseline | None = None
-) -> np.ndarray:
-    """Predicted changes (%) of the case's comparisons, ``(R, rows)``.
+) -> CaseRun:
+    """One engine call for the case: predicted changes and months at the price cap.
 
     ``params`` (default: the case's) may hold ``(R,)`` arrays: one run per parameter set;
     ``baseline`` replaces the case's (e.g. with other spare capacities).
@@ -763,6 +784,26 @@ def predict(
     b = baseline or case.baseline
     runs = _runs(p)
     out = propagate(b, _repeat(case.shocks, runs), p, case.responses, detail=True)
+    cap = np.broadcast_to(np.asarray(p.max_price_multiple, dtype=float), (runs,))
+    at_cap = out.price_index >= cap[:, None] * (1.0 - 1e-9)
+    capped = np.full((runs, len(case.comparisons)), np.nan)
+    for i, c in enumerate(case.comparisons):
+        if c.kind == PRICE:
+            offsets = c.period.offsets(case.start)
+            inside = offsets[(offsets >= 0) & (offsets < at_cap.shape[1])]
+            capped[:, i] = at_cap[:, inside].sum(axis=1)
+    return CaseRun(_changes(case, b, out), capped)
+
+
+def predict(
+    case: BacktestCase, params: Parameters | None = None, baseline: Baseline | None = None
+) -> np.ndarray:
+    """Predicted changes (%) of the case's comparisons, ``(R, rows)`` (see :func:`run_case`)."""
+    return run_case(case, params, baseline).changes_pct
+
+
+def _changes(case: BacktestCase, b: Baseline, out: Outcome) -> np.ndarray:
+    runs = out.price_index.shape[0]
     imports = out.extra["imports_change_t"]
     from_r = out.extra["imports_change_from_restricting_t"]
     monthly = np.asarray(b.trade_t, dtype=float) / 12.0
@@ -828,12 +869,15 @@ def _counts(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(trade & (split | totals), index=frame.index)
 
 
-def case_frame(case: BacktestCase, predicted: np.ndarray) -> pd.DataFrame:
-    """The rows of one case for one run of predictions ``(rows,)``."""
+def case_frame(
+    case: BacktestCase, predicted: np.ndarray, months_at_cap: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The rows of one case for one run of predictions ``(rows,)`` (and months at the cap)."""
     b = case.baseline
     rows = []
     exporters = ",".join(c for c, r in zip(b.countries, case.restricting, strict=True) if r)
-    for c, pc in zip(case.comparisons, predicted, strict=True):
+    capped = np.full(len(case.comparisons), np.nan) if months_at_cap is None else months_at_cap
+    for c, pc, mc in zip(case.comparisons, predicted, capped, strict=True):
         oc = c.observed_change_pct
         rows.append(
             {
@@ -865,9 +909,16 @@ def case_frame(case: BacktestCase, predicted: np.ndarray) -> pd.DataFrame:
                 "data_note": "; ".join(
                     n for n in (_defect(case.scenario.name, str(c.period), c.flow), c.note) if n
                 ),
+                "months_at_cap": None if np.isnan(mc) else int(mc),
             }
         )
     return pd.DataFrame(rows)
+
+
+def case_rows(case: BacktestCase) -> pd.DataFrame:
+    """The rows of one case at its own parameters (one engine call)."""
+    run = run_case(case)
+    return case_frame(case, run.changes_pct[0], run.months_at_cap[0])
 
 
 def finish(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -876,6 +927,7 @@ def finish(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     frame = frame.reindex(columns=list(FRAME_COLUMNS))
     frame["n_importers"] = frame["n_importers"].astype("Int64")
+    frame["months_at_cap"] = frame["months_at_cap"].astype("Int64")
     ok = frame["status"] == "ok"
     pc = frame["predicted_change_pct"].to_numpy(dtype=float)
     oc = frame["observed_change_pct"].to_numpy(dtype=float)
@@ -939,7 +991,7 @@ def backtest_one(
     cases, status = prepare_case(
         store, scenario, trade_source=trade_source, observations=observations
     )
-    frames = [case_frame(c, predict(c)[0]) for c in cases]
+    frames = [case_rows(c) for c in cases]
     return finish([*frames, _status_frame(scenario, status)])
 
 
@@ -1027,7 +1079,7 @@ def backtest(
     frames = []
     for case in cases:
         step(f"back-test {case.scenario.name} ({case.stage}): model")
-        frames.append(case_frame(case, predict(case)[0]))
+        frames.append(case_rows(case))
     return finish([*frames, status])
 
 
@@ -1060,11 +1112,15 @@ class BacktestSummary:
         and whose predicted change goes the other way (or does not move).
     missing:
         Cases or periods that could not be compared, with the reason.
+    price_cap:
+        One row per case, stage and observed period with a price row: ``set``,
+        ``months_at_cap`` (the model's price on ``max_price_multiple``) and ``months``.
     """
 
     table: pd.DataFrame
     wrong_direction: pd.DataFrame
     missing: pd.DataFrame
+    price_cap: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def mae(self, kind: str = TRADE, which: str = "all") -> float:
         """MAE (pp) of ``kind`` rows in ``which`` set (all, calibration, holdout)."""
@@ -1105,8 +1161,29 @@ class BacktestSummary:
                 f"  {rec['scenario']} {rec['period']} {rec['flow']}: predicted {pc:+.1f} %, "
                 f"observed {oc:+.1f} %{flag}"
             )
+        out += self._cap_lines()
         for rec in self.missing.to_dict("records"):
             out.append(f"not compared: {rec['scenario']}: {rec['status']}")
+        return out
+
+    def _cap_lines(self) -> list[str]:
+        cap = self.price_cap
+        if cap.empty:
+            return []
+        parts = []
+        for which in ("all", *SETS):
+            sub = cap if which == "all" else cap[cap["set"] == which]
+            if len(sub):
+                parts.append(
+                    f"{which} {int(sub['months_at_cap'].sum())} of {int(sub['months'].sum())}"
+                )
+        out = ["months with the model's price on the cap (the price rows' periods): "
+               + "; ".join(parts)]  # fmt: skip
+        hit = cap[cap["months_at_cap"] > 0]
+        out += [
+            f"  {r['scenario']} {r['period']}: {r['months_at_cap']} of {r['months']}"
+            for r in hit.to_dict("records")
+        ]
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -1117,6 +1194,7 @@ class BacktestSummary:
             "mae": to_records(self.table),
             "wrong_direction": to_records(self.wrong_direction[list(_WRONG_COLUMNS)]),
             "missing": to_records(self.missing),
+            "price_cap": to_records(self.price_cap),
         }
 
 
@@ -1162,7 +1240,21 @@ def summarize(frame: pd.DataFrame) -> BacktestSummary:
         if "status" in frame
         else pd.DataFrame(columns=["scenario", "status"])
     )
-    return BacktestSummary(pd.DataFrame(rows), wrong.reset_index(drop=True), missing)
+    return BacktestSummary(pd.DataFrame(rows), wrong.reset_index(drop=True), missing, _caps(ok))
+
+
+def _caps(ok: pd.DataFrame) -> pd.DataFrame:
+    """Months at the price cap per case, stage and observed period (price rows)."""
+    cols = ["scenario", "set", "stage", "period", "months_at_cap", "months"]
+    if "months_at_cap" not in ok:
+        return pd.DataFrame(columns=cols)
+    price = ok[(ok["kind"] == PRICE) & ok["months_at_cap"].notna()]
+    price = price.drop_duplicates(["scenario", "stage", "period"])
+    out = price.assign(
+        months_at_cap=price["months_at_cap"].astype(int),
+        months=[parse_period(str(v)).months for v in price["period"]],
+    )
+    return out[cols].reset_index(drop=True)
 
 
 def summary_frame(summary: BacktestSummary) -> pd.DataFrame:

@@ -35,7 +35,18 @@ import pandas as pd
 
 from minsec.errors import InputError
 
-from .backtest import PRICE, TRADE, BacktestCase, _counts, case_frame, finish, predict, summarize
+from .backtest import (
+    PRICE,
+    TRADE,
+    BacktestCase,
+    _counts,
+    case_frame,
+    case_rows,
+    finish,
+    predict,
+    run_case,
+    summarize,
+)
 from .model import Baseline, Parameters
 
 Progress = Callable[[str], None]
@@ -477,12 +488,14 @@ def fit(
         sensitivity.append(float(along.max() - along.min()))
     frames_before, frames_after = [], []
     for case in cases:
-        frames_before.append(case_frame(case, predict(case)[0]))
+        frames_before.append(case_rows(case))
         if fitted_u is None:
             frames_after.append(frames_before[-1])
         else:
             vals = np.array([[values[n] for n in names]])
-            frames_after.append(case_frame(case, predict_many(case, spec, vals)[0]))
+            ((_, params, b),) = variants(case, spec, vals)
+            run = run_case(case, params, b)
+            frames_after.append(case_frame(case, run.changes_pct[0], run.months_at_cap[0]))
     table = pd.DataFrame(
         [
             {
