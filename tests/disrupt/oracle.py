@@ -116,6 +116,8 @@ def run_oracle(
 
     lam = min(1.0, max(0.0, _scalar(params.leakage, run)))
     eps_d = _scalar(params.demand_elasticity, run)
+    lr_multiple = _scalar(params.long_run_elasticity_multiple, run)
+    adj_months = _scalar(params.adjustment_months, run)
     eps_s = _scalar(params.supply_elasticity, run)
     ramp_months = _scalar(params.ramp_months, run)
     x_max = math.log(max(_scalar(params.max_price_multiple, run), 1.0))
@@ -234,6 +236,8 @@ def run_oracle(
         Sp = [Sb[j] + received[j] for j in range(n)]
         # spare capacity
         ramp = ramp_at(ramp_months)
+        # demand grows more elastic from the first event: eps_d (1 + (multiple - 1) ramp)
+        eps_m = eps_d * (1.0 + (lr_multiple - 1.0) * ramp_at(adj_months))
         # producers' stocks: offered at any price >= 1, at most a month of production
         offer = [0.0 if on[i] else min(producer_stock[i], P[i]) for i in range(n)]
         K = [0.0 if on[i] else sigma[i] * P[i] * ramp for i in range(n)]
@@ -246,8 +250,10 @@ def run_oracle(
                 return 0.0
             return min(K[i], P[i] * math.expm1(eps_s * x))
 
-        def gap_at(x: float, j: int, demand: list[float] = demand, Sp: list[float] = Sp) -> float:
-            return max(demand[j] * math.exp(eps_d * x) - Sp[j], 0.0)
+        def gap_at(
+            x: float, j: int, demand: list[float] = demand, Sp: list[float] = Sp, e: float = eps_m
+        ) -> float:
+            return max(demand[j] * math.exp(e * x) - Sp[j], 0.0)
 
         def resale_at(
             x: float,
@@ -255,8 +261,9 @@ def run_oracle(
             demand: list[float] = demand,
             Sp: list[float] = Sp,
             spot: list[float] = spot,
+            e: float = eps_m,
         ) -> float:
-            return spot[j] * max(Sp[j] - demand[j] * math.exp(eps_d * x), 0.0)
+            return spot[j] * max(Sp[j] - demand[j] * math.exp(e * x), 0.0)
 
         def F(x: float, offer: list[float] = offer) -> float:
             return (

@@ -106,9 +106,11 @@ def _toy_scenario(transit_months: float = 0.0, **backtest: object) -> Scenario:
                  "start": "2023-01-01"}
             ],
             # no spare capacity, no spot resale: imports from others cannot move; by
-            # default no cargo in transit (the event reaches the buyers on its dates)
+            # default no cargo in transit (the event reaches the buyers on its dates); the
+            # short-run demand elasticity throughout
             "parameters": {"spare_capacity": 0.0, "spot_share": 0.0,
-                           "transit_months": transit_months},
+                           "transit_months": transit_months,
+                           "long_run_elasticity_multiple": 1.0},
             "backtest": {"set": "calibration", **backtest},
         }
     )  # fmt: skip

@@ -231,6 +231,8 @@ def cases(draw: st.DrawFn) -> tuple[Baseline, Shocks, Parameters, Responses | No
         substitution_share=draw(st.sampled_from([0.0, 0.0, 0.4, 1.0])),
         substitution_ramp_months=draw(st.sampled_from([0.0, 2.0, 6.0])),
         transit_months=draw(st.sampled_from([0.0, 0.0, 0.5, 1.0, 2.0])),
+        long_run_elasticity_multiple=draw(st.sampled_from([1.0, 1.0, 2.0, 4.0])),
+        adjustment_months=draw(st.sampled_from([0.0, 3.0, 12.0])),
     )
     if draw(st.booleans()):
         vals = st.one_of(st.just(0.0), st.integers(1, 40).map(float))
@@ -545,3 +547,11 @@ def test_hand_worked_inventories_substitution_and_producer_stocks() -> None:
     same = propagate(b, ban(b, 0, [1], start=1.0), inv, detail=True)
     assert same.price_index == pytest.approx(out.price_index)
     assert same.shortfall_t == pytest.approx(out.shortfall_t)
+    # demand that grows more elastic: twice the short-run elasticity after 2 months, so
+    # eps = -0.5 (1 + 0.5) = -0.75 in month 0 and -1 from month 1: B draws 5 t and bids
+    # for 5 t, 10 p^eps = 5 -> p = 2^(1/0.75), then 2; month 2 has nothing left: the cap
+    adj = dataclasses.replace(inv, long_run_elasticity_multiple=2.0, adjustment_months=2.0)
+    out = propagate(b, ban(b, 0, [1]), adj, detail=True)
+    assert out.price_index[0] == pytest.approx([2.0 ** (1 / 0.75), 2.0, 100.0])
+    with pytest.raises(ValueError, match="long_run_elasticity_multiple"):
+        propagate(b, ban(b, 0, [1]), dataclasses.replace(inv, long_run_elasticity_multiple=0.5))

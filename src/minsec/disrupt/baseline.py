@@ -95,6 +95,8 @@ class CommodityParameters:
     substitution_share: float = 0.0
     substitution_ramp_months: float = 12.0
     transit_months: float = 0.0
+    long_run_elasticity_multiple: float = 1.0
+    adjustment_months: float = 24.0
 
     def engine_parameters(self, months: int = 12, **overrides: Any) -> Parameters:
         """Engine :class:`~minsec.disrupt.model.Parameters` from these defaults."""
@@ -119,9 +121,11 @@ BUFFER_KEYS = (
     "substitution_share",
     "substitution_ramp_months",
     "transit_months",
+    "long_run_elasticity_multiple",
+    "adjustment_months",
 )
-"""Parameters of the buffers that act before the price: inventories, substitution and the
-cargo already in transit when an event starts."""
+"""Parameters of the buffers that act before the price (inventories, substitution, the
+cargo already in transit when an event starts) and of demand's adjustment over time."""
 
 _NUMBER_KEYS = (
     "demand_elasticity",

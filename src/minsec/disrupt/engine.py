@@ -413,11 +413,18 @@ def propagate(
     sub_share = np.clip(_per_run(params.substitution_share, runs, "substitution_share"), 0, 1)
     sub_ramp = _per_run(params.substitution_ramp_months, runs, "substitution_ramp_months")
     transit = _per_run(params.transit_months, runs, "transit_months")
+    lr_multiple = _per_run(
+        params.long_run_elasticity_multiple, runs, "long_run_elasticity_multiple"
+    )
+    adj_months = _per_run(params.adjustment_months, runs, "adjustment_months")
+    if (lr_multiple < 1).any() or not np.isfinite(lr_multiple).all():
+        raise ValueError("params.long_run_elasticity_multiple must be a finite number ≥ 1")
     for name, arr in (
         ("inventory_months", inv_months),
         ("producer_inventory_months", pinv_months),
         ("substitution_ramp_months", sub_ramp),
         ("transit_months", transit),
+        ("adjustment_months", adj_months),
     ):
         if (arr < 0).any() or not np.isfinite(arr).all():
             raise ValueError(f"params.{name} must be a finite number ≥ 0")
@@ -470,6 +477,7 @@ def propagate(
     inventories = bool((state[:, 1] > 0).any() and (kappa > 0).any())
     pstocks = bool((state[:, 2] > 0).any())
     substitution = bool((sub_share > 0).any())
+    adjusting = bool((lr_multiple > 1).any())  # demand more elastic as months pass
     restrain = bool((restraint > 0).any())
     flags = np.array([restrain, stocks, sharing, inventories, pstocks, substitution])
     zeros = np.zeros((runs, n))
@@ -529,8 +537,15 @@ def propagate(
                     release_out[:, 0] += cur_release
             act_ev = [_activity(m, s, e) for s, e in zip(ev_start, ev_end, strict=True)]
             ramp = _ramp(m, t0, ramp_months)
-            if substitution:  # both ramps in one array: (2, R)
-                ramp = np.stack((ramp, _ramp(m, t0, sub_ramp)))
+            # the ramps in one array ((k, R): spare capacity, substitution, demand adjustment)
+            if substitution or adjusting:
+                ramp = np.stack(
+                    (
+                        ramp,
+                        *((_ramp(m, t0, sub_ramp),) if substitution else ()),
+                        *((_ramp(m, t0, adj_months),) if adjusting else ()),
+                    )
+                )
             # a month is a function of (activity, ramps, stocks): repeat the last one if equal
             if (
                 previous is not None
@@ -584,9 +599,11 @@ def propagate(
             nr = runs if detail else int(todo.sum())
             rows = np.arange(runs) if detail else np.asarray(sel)
             lam_r, t0_r = lam[sel], t0[sel]
-            ramp_r = (ramp[0] if substitution else ramp)[sel]
+            ramp_r = (ramp[0] if substitution or adjusting else ramp)[sel]
             sub_level = sub_share[sel] * ramp[1][sel] if substitution else t0_r
             eps_d_r, eps_s_r, x_max_r, theta_r = eps_d[sel], eps_s[sel], x_max[sel], theta[sel]
+            if adjusting:  # ε_d(m) = ε_d (1 + (multiple − 1) · ramp)
+                eps_d_r = eps_d_r * (1.0 + (lr_multiple[sel] - 1.0) * ramp[-1][sel])
             zeros_r = zeros[:nr]  # read-only
             # 1-2. events and the leakage / diversion share s_k = λ min(1, V_k / gross_k)
             active = np.empty(nr, dtype=bool)

@@ -125,6 +125,13 @@ class Parameters:
         Months between a cargo's loading and its arrival (voyage, port and inland legs):
         what was loaded before an event starts (or ends) still arrives, so every event
         reaches the buyers this much later than its dates (0 = at once).
+    long_run_elasticity_multiple:
+        ≥ 1: the demand elasticity reached after ``adjustment_months`` as a multiple of
+        ``demand_elasticity`` (buyers thrift, substitute and redesign as months pass);
+        1 = the short-run elasticity throughout.
+    adjustment_months:
+        Months from a run's first event over which the demand elasticity moves linearly
+        from ``demand_elasticity`` to its long-run multiple.
     """
 
     months: int = 12
@@ -140,6 +147,8 @@ class Parameters:
     substitution_share: float = 0.0
     substitution_ramp_months: float = 12.0
     transit_months: float = 0.0
+    long_run_elasticity_multiple: float = 1.0
+    adjustment_months: float = 24.0
 
 
 @dataclass(frozen=True)

@@ -341,6 +341,8 @@ class ParameterOverrides(_Model):
     substitution_share: Fraction | None = None
     substitution_ramp_months: NonNegative | None = None
     transit_months: NonNegative | None = None
+    long_run_elasticity_multiple: Annotated[float, AfterValidator(_at_least_one)] | None = None
+    adjustment_months: NonNegative | None = None
 
 
 class BacktestSpec(_Model):
