@@ -39,6 +39,7 @@ OUT = ROOT / "src" / "minsec" / "disrupt" / "data"
 ATLAS = "trade/critical-materials-atlas"
 CAUSAL = "trade/causal-engine"
 SALIENT = "usgs_mcs2025/salient_commodity"
+SALIENT_2023 = "usgs_mcs2023/salient"
 
 #: Inputs (path under the shared data folder) and their SHA-256.
 INPUTS: dict[str, str] = {
@@ -69,6 +70,10 @@ INPUTS: dict[str, str] = {
         "554a8757121094375fa659a197267cb1273a32a55b1de90a3bc8a0625aa35b8d",
     f"{SALIENT}/mcs2025-nicke_salient.csv":
         "be54e3d692b38ee2556fe2d2ec6b8ea18917375f4786badd12b974ec546d7633",
+    f"{SALIENT}/mcs2025-timin_salient.csv":
+        "e40039b76e0946b8830f2548d5bcd47523fe85684fa213faa8be4d9849a54c46",
+    f"{SALIENT_2023}/mcs2023-cobal_salient.csv":
+        "74c64b22e1c5f349208209cc192ec255efd9be2816f29789615d8d399b93d62f",
     "wmd/WMD_6.4_production_by_country_1984-2017_compiled.xlsx":
         "97e979a470461bc1ebf8572a76b981fd645b819238831fce820a584283e81fda",
 }  # fmt: skip
@@ -182,31 +187,47 @@ def observations(shared: Path) -> list[dict[str, Any]]:
             "series": "imports of HS 2822 + 810520 (World) of the importers reporting 2025",
         },
     )  # fmt: skip
-    # published prices (USGS MCS 2025, annual averages)
+    # published prices (USGS MCS 2025, annual averages; MCS 2023 for a 2019 base), where
+    # the series is of the case's stage (no metal prices for the ore cases of copper, tin
+    # and nickel: concentrate terms and ore grades are not in them)
+    timin = "Ilmenite and leucoxene, bulk, f.o.b. Australia (the second Price_dt column)"
     prices = (
-        ("china-graphite-2023", "graph", "price_flake", 2022, 2024,
+        ("china-graphite-2023", "graph", "price_flake", 2022, (2024,),
          "USGS natural flake graphite price"),
-        ("china-gallium-germanium-2023", "galli", "price_high_purity", 2022, 2024,
+        ("china-gallium-germanium-2023", "galli", "price_high_purity", 2022, (2024,),
          "USGS gallium price, high purity"),
-        ("china-gallium-germanium-2023", "germa", "price_metal", 2022, 2024,
+        ("china-gallium-germanium-2023", "germa", "price_metal", 2022, (2024,),
          "USGS germanium metal price"),
-        ("china-antimony-2024", "antim", "price_metal", 2022, 2024,
+        ("china-antimony-2024", "antim", "price_metal", 2022, (2024,),
          "USGS antimony metal price (Rotterdam)"),
-        ("indonesia-bauxite-2023", "bauxi", "price_bauxite", 2022, 2024,
+        ("indonesia-bauxite-2023", "bauxi", "price_bauxite", 2022, (2024,),
          "USGS bauxite price (average value of US imports)"),
+        ("australia-manganese-2024", "manga", "price_cn_cif", 2023, (2024,),
+         "USGS manganese ore price, 44 % Mn, CIF China (USD per dmtu)"),
+        ("ukraine-titanium-2022", "timin", "price_2", 2021, (2022, 2023),
+         f"USGS titanium mineral concentrates price: {timin}"),
+        ("madagascar-cobalt-2020", "2023/cobal", "price_spot", 2019, (2020,),
+         "USGS cobalt price, US spot, cathode (MCS 2023)"),
     )  # fmt: skip
-    for scenario, code, statistic, base, year, series in prices:
-        rel = f"{SALIENT}/mcs2025-{code}_salient.csv"
-        rows.append(
-            bo.price_observation(
-                _salient(shared, rel),
-                scenario=scenario,
-                statistic=statistic,
-                base_year=base,
-                year=year,
-                source=_src(rel, series, USGS),
+    for scenario, code, statistic, base, years, series in prices:
+        if code.startswith("2023/"):
+            rel = f"{SALIENT_2023}/mcs2023-{code[5:]}_salient.csv"
+            publisher = {**USGS, "dataset": USGS["dataset"].replace("2025", "2023")}
+        else:
+            rel, publisher = f"{SALIENT}/mcs2025-{code}_salient.csv", USGS
+        table = _salient(shared, rel)
+        for year in years:
+            rows.append(
+                bo.price_observation(
+                    table,
+                    scenario=scenario,
+                    statistic=statistic,
+                    base_year=base,
+                    year=year,
+                    source=_src(rel, series, publisher),
+                    unit="USD/mtu" if statistic == "price_cn_cif" else None,
+                )
             )
-        )
     return rows
 
 

@@ -135,6 +135,12 @@ def test_price_and_production_rows() -> None:
     assert (row["kind"], row["basis"], row["baseline"], row["observed"]) == (
         "price", "USD/lb", "6.18", "9.5",
     )  # fmt: skip
+    # a unit the column's suffix gets wrong (USGS "_dt" for dollars per metric ton unit)
+    mtu = bo.price_observation(
+        series, scenario="x", statistic="price_metal", base_year=2022, year=2024,
+        source=SOURCE, unit="USD/mtu",
+    )  # fmt: skip
+    assert mtu["basis"] == "USD/mtu" and "(USD/mtu)" in mtu["method"]
     with pytest.raises(InputError, match="no price_metal for 2023"):
         bo.price_observation(
             series, scenario="x", statistic="price_metal", base_year=2023, year=2024,

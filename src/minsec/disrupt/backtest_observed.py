@@ -189,17 +189,20 @@ def price_observation(
     year: int,
     source: Mapping[str, str],
     stage: str = "",
+    unit: str | None = None,
 ) -> dict[str, Any]:
     """One price row from a published annual series (e.g. USGS salient statistics).
 
     ``rows`` are records with ``statistic``, ``year``, ``value`` and ``unit`` (as
-    :func:`minsec.sources.usgs_salient.parse_table` returns them).
+    :func:`minsec.sources.usgs_salient.parse_table` returns them); ``unit`` replaces the
+    rows' unit where the column name's suffix misleads (USGS ``_dt`` for dollars per
+    metric ton *unit* of manganese ore).
     """
     found = {int(r["year"]): r for r in rows if r["statistic"] == statistic}
     for y in (base_year, year):
         if y not in found or found[y]["value"] is None:
             raise InputError(f"{scenario}: no {statistic} for {y} in {source['file']}")
-    unit = str(found[year]["unit"] or "")
+    unit = unit or str(found[year]["unit"] or "")
     return {
         "scenario": scenario,
         "stage": stage,
