@@ -186,9 +186,13 @@ def test_scenario_and_coordinated_response_match_the_engine(
         assert row["coordinated_t"] == pytest.approx(
             part.loc[part["coordinated"], "shortfall_t"].sum()
         )
+    # the months on the price cap, as the engine's market table has them
+    market = result.market
+    assert (view.capped_months, view.months) == (int(market["at_price_cap"].sum()), len(market))
     page = write_mineral_html(b, tmp_path).read_text("utf-8")
     assert "Coordinated response (allied allocation)" in page
     assert 'data-scenario="china-graphite-like-minded"' in page
+    assert f"the price sits on the cap in {view.capped_months} of {view.months} months" in page
 
 
 def test_brief_says_how_the_model_did_on_real_cases(default_store: Store, tmp_path: Path) -> None:

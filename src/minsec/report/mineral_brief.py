@@ -92,6 +92,10 @@ class ScenarioView:
     """The tornado of the scenario's assumptions per stage (headline: the importers)."""
     sensitivity_refs: tuple[int, ...] = ()
     sensitivity_message: str = ""
+    capped_months: int = 0
+    """Months (all stages) in which the scenario's price sits on the cap (rationing)."""
+    months: int = 0
+    """Months of the horizon, summed over the stages."""
 
 
 @dataclass
@@ -539,6 +543,8 @@ def _scenario_views(
         base.refs = (*base.refs, *sorted(set(data_refs)), prod_ref)
         base.ran = True
         base.baseline_year = result.baseline_year
+        base.capped_months = int(result.market["at_price_cap"].sum())
+        base.months = len(result.market)
         summary = result.summary[result.summary["party"].isin(parties)]
         base.rows = [
             {
