@@ -214,6 +214,13 @@ def test_backtest_panel_shows_the_record_of_the_chosen_case(
     expected = table.loc[("trade from restricting", "holdout")]
     assert number(cell.split("pp")[0]) == pytest.approx(expected["mae_pp"], abs=0.051)
     assert f"({int(expected['rows'])})" in cell
+    # the months on the price cap, as the summary counts them
+    caps = summarize(frame).price_cap
+    held = caps[caps["set"] == "holdout"]
+    assert (
+        f"held-out {int(held['months_at_cap'].sum())} of {int(held['months'].sum())}"
+        in page.inner_text("#backtest-cap")
+    )
     # the chosen scenario is a real case: its rows first, one per year and flow (+ prices)
     assert page.input_value("#backtest-case") == name
     mine = frame[(frame["scenario"] == name) & (frame["status"] == "ok")]

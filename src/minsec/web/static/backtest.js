@@ -65,6 +65,12 @@ export function backtestPanel({ current, alive }) {
         `${num(m.mae_pp, 1)} pp`, h("span", { class: "muted" }, ` (${m.rows})`)) : "–";
     };
     const cases = Object.keys(meta.cases);
+    const caps = meta.summary.price_cap || [];
+    const capped = (set) => {
+      const part = caps.filter((c) => c.set === set);
+      const sum = (k) => part.reduce((a, c) => a + c[k], 0);
+      return `${set === "holdout" ? "held-out" : set} ${sum("months_at_cap")} of ${sum("months")}`;
+    };
     const rows = data.filter((r) => r.status === "ok" && (r.in_mae || r.kind === "price") &&
       (chosen === ALL || r.scenario === chosen));
     fill(out,
@@ -73,6 +79,9 @@ export function backtestPanel({ current, alive }) {
         { label: "Calibration MAE (rows)", num: true, value: ([k]) => cell(k, "calibration") },
         { label: "Held-out MAE (rows)", num: true, value: ([k]) => cell(k, "holdout") },
       ], STATS, { id: "backtest-summary" }),
+      h("p", { class: "muted", id: "backtest-cap" }, "Months with the model's price on the " +
+        `10× cap (rationing) in the price rows' periods: ${capped("calibration")}; ` +
+        `${capped("holdout")}.`),
       h("div", { class: "controls" },
         select("Case", [ALL, ...cases].map((c) => [c, c === ALL ? "All cases" :
           `${c} (${meta.cases[c]})`]), chosen, (v) => { chosen = v; show(); },
@@ -87,6 +96,9 @@ export function backtestPanel({ current, alive }) {
         { label: "Observed", num: true, value: (r) => change(r.observed_change_pct) },
         { label: "Error (pp)", num: true, value: (r) => h("span", { "data-scenario": r.scenario,
           "data-flow": r.flow, "data-key": "error" }, num(r.error_pp, 1)) },
+        { label: "On the cap", num: true, value: (r) => (r.kind === "price" &&
+          r.months_at_cap !== null && r.months_at_cap !== undefined
+          ? `${r.months_at_cap} mo.` : "") },
         { label: "Data", value: (r) => (r.data_note ? h("span", { class: "badge",
           title: r.data_note }, "defect") : "") },
       ], rows, { id: "backtest-rows" }),
