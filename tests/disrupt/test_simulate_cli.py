@@ -30,6 +30,13 @@ def test_simulate_named_scenario_json_is_clean(
     rows = pd.DataFrame(payload["data"])
     assert {"party", "shortfall_t", "shortfall_pct", "value_at_risk_usd"} <= set(rows.columns)
     assert rows["shortfall_t"].max() > 0
+    # the name as the argument, as the help says ("a scenario file or a named scenario")
+    bare = run_cli(
+        capsys, "simulate", "china-graphite-like-minded", "--baseline-year", "2022",
+        "--format", "json", "--store", str(default_store_path),
+    )  # fmt: skip
+    assert bare.code == 0, bare.err
+    assert json.loads(bare.out)["data"] == payload["data"]
 
 
 def test_simulate_file_monthly_csv(
@@ -81,6 +88,11 @@ def test_simulate_errors(
     store = ["--store", str(default_store_path)]
     both = run_cli(capsys, "simulate", "x.yaml", "--scenario", "china-graphite-2023", *store)
     assert both.code == 2 and "one of them" in both.err
+    missing = run_cli(capsys, "simulate", "missing.yaml", *store)
+    assert missing.code == 2 and "scenario file not found" in missing.err
+    typo = run_cli(capsys, "simulate", "china-graphite-2032", *store)
+    assert typo.code == 2 and "neither a scenario file nor a named scenario" in typo.err
+    assert "china-graphite-2023" in typo.err  # the closest name is suggested
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "name: bad\ncommodity: graphite\nbaseline_year: 2022\nevents:\n"

@@ -129,6 +129,20 @@ def simulate_cmd(
 
     if (scenario_file is None) == (scenario is None):
         raise InputError("give a scenario file or --scenario NAME (one of them)", column="SCENARIO")
+    if scenario_file is not None and not Path(scenario_file).exists():
+        from minsec.disrupt.scenario import named_scenarios
+
+        names = named_scenarios()
+        if str(scenario_file) in names:  # a named scenario given as the argument
+            scenario, scenario_file = str(scenario_file), None
+        elif Path(scenario_file).suffix.lower() not in {".yaml", ".yml", ".json"}:
+            from minsec.catalog._names import suggestion
+            from minsec.errors import UnknownNameError
+
+            raise UnknownNameError(
+                f"{scenario_file}: neither a scenario file nor a named scenario",
+                hint=suggestion(str(scenario_file), list(names)),
+            )
     spec = (
         load_scenario(scenario_file) if scenario_file is not None else get_scenario(str(scenario))
     )
