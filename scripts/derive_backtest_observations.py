@@ -191,6 +191,7 @@ def observations(shared: Path) -> list[dict[str, Any]]:
     # the series is of the case's stage (no metal prices for the ore cases of copper, tin
     # and nickel: concentrate terms and ore grades are not in them)
     timin = "Ilmenite and leucoxene, bulk, f.o.b. Australia (the second Price_dt column)"
+    mcs2023 = {**USGS, "dataset": USGS["dataset"].replace("2025", "2023")}
     prices = (
         ("china-graphite-2023", "graph", "price_flake", 2022, (2024,),
          "USGS natural flake graphite price"),
@@ -206,15 +207,14 @@ def observations(shared: Path) -> list[dict[str, Any]]:
          "USGS manganese ore price, 44 % Mn, CIF China (USD per dmtu)"),
         ("ukraine-titanium-2022", "timin", "price_2", 2021, (2022, 2023),
          f"USGS titanium mineral concentrates price: {timin}"),
-        ("madagascar-cobalt-2020", "2023/cobal", "price_spot", 2019, (2020,),
-         "USGS cobalt price, US spot, cathode (MCS 2023)"),
     )  # fmt: skip
-    for scenario, code, statistic, base, years, series in prices:
-        if code.startswith("2023/"):
-            rel = f"{SALIENT_2023}/mcs2023-{code[5:]}_salient.csv"
-            publisher = {**USGS, "dataset": USGS["dataset"].replace("2025", "2023")}
-        else:
-            rel, publisher = f"{SALIENT}/mcs2025-{code}_salient.csv", USGS
+    series = [(sc, f"{SALIENT}/mcs2025-{code}_salient.csv", USGS, stat, base, years, name)
+              for sc, code, stat, base, years, name in prices]  # fmt: skip
+    series.append(
+        ("madagascar-cobalt-2020", f"{SALIENT_2023}/mcs2023-cobal_salient.csv", mcs2023,
+         "price_spot", 2019, (2020,), "USGS cobalt price, US spot, cathode (MCS 2023)")
+    )  # fmt: skip
+    for scenario, rel, publisher, statistic, base, years, name in series:
         table = _salient(shared, rel)
         for year in years:
             rows.append(
@@ -224,7 +224,7 @@ def observations(shared: Path) -> list[dict[str, Any]]:
                     statistic=statistic,
                     base_year=base,
                     year=year,
-                    source=_src(rel, series, publisher),
+                    source=_src(rel, name, publisher),
                     unit="USD/mtu" if statistic == "price_cn_cif" else None,
                 )
             )

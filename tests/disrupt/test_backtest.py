@@ -169,15 +169,24 @@ def test_toy_rows_by_hand(toy_store: Store, tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_toy_rows_from_a_table_monthly_and_within_the_run(toy_store: Store, tmp_path: Path) -> None:
+#: June 2024 from China to the US against 2022, and against the first half of 2023 (USA, JPN)
+_MONTHLY_ROWS = (
+    "toy-licensing,ore,trade,from restricting,USA,kg,2022,30000,2024-06,1000,s,p,d,f,m\n"
+    "toy-licensing,,trade,from restricting,USA JPN,kg,2023-01..2023-06,25000,2024-06,"
+    "4000,s,p,d,f,m\n"
+)
+
+
+def _observations(tmp_path: Path, rows: str) -> pd.DataFrame:
     csv = tmp_path / "obs.csv"
-    csv.write_text(
-        HEADER
-        + "toy-licensing,ore,trade,from restricting,USA,kg,2022,30000,2024-06,1000,s,p,d,f,m\n"
-        + "toy-licensing,,trade,from restricting,USA JPN,kg,2023-01..2023-06,25000,2024-06,"
-        "4000,s,p,d,f,m\n" + "toy-licensing,,price,,,USD/t,2022,100,2024,150,s,p,d,f,m\n"
-    )
-    frame = backtest_one(toy_store, _toy_scenario(), observations=load_observations(csv))
+    csv.write_text(HEADER + rows)
+    return load_observations(csv)
+
+
+def test_toy_rows_from_a_table_monthly_and_within_the_run(toy_store: Store, tmp_path: Path) -> None:
+    price = "toy-licensing,,price,,,USD/t,2022,100,2024,150,s,p,d,f,m\n"
+    table = _observations(tmp_path, _MONTHLY_ROWS + price)
+    frame = backtest_one(toy_store, _toy_scenario(), observations=table)
     assert (frame["status"] == "ok").all() and len(frame) == 3
     june, within, price = frame.to_dict("records")
     # 30 t a year from China to the US → 1 t in June 2024 against 2.5 t a month: -60 %
@@ -193,17 +202,9 @@ def test_toy_rows_from_a_table_monthly_and_within_the_run(toy_store: Store, tmp_
 
 
 def test_toy_cargo_in_transit_delays_the_event_by_a_month(toy_store: Store, tmp_path: Path) -> None:
-    csv = tmp_path / "obs.csv"
-    csv.write_text(
-        HEADER
-        + "toy-licensing,ore,trade,from restricting,USA,kg,2022,30000,2024-06,1000,s,p,d,f,m\n"
-        + "toy-licensing,,trade,from restricting,USA JPN,kg,2023-01..2023-06,25000,2024-06,"
-        "4000,s,p,d,f,m\n"
-    )
     sc = _toy_scenario(transit_months=1.0)
-    june, within = backtest_one(toy_store, sc, observations=load_observations(csv)).to_dict(
-        "records"
-    )
+    table = _observations(tmp_path, _MONTHLY_ROWS)
+    june, within = backtest_one(toy_store, sc, observations=table).to_dict("records")
     # long after the start the lag changes nothing: half of China's tonnes still missing
     assert june["predicted_change_pct"] == pytest.approx(-50.0)
     # January 2023's cargoes were loaded before the start and land in full: the first half
