@@ -112,6 +112,26 @@ def test_map_shows_production_shares_from_the_store(
     shot(page, "map-imports-1280x800")
 
 
+def test_a_page_still_drawing_does_not_pull_the_user_back(open_session: Open) -> None:
+    # The user leaves the map (a new address is set) while the map is still writing its own
+    # state to the address bar: the new address must win, whichever event runs first.
+    s = open_session("jp_analyst")
+    page = s.page
+    page.wait_for_selector("#map-year")
+    page.evaluate(
+        """() => {
+          location.hash = "#/scenarios?name=china-graphite-like-minded";
+          const year = document.querySelector("#map-year");
+          year.value = year.options[year.options.length - 1].value;
+          year.dispatchEvent(new Event("change"));
+        }"""
+    )
+    page.wait_for_selector("#page-scenarios")
+    assert "#/scenarios?name=china-graphite-like-minded" in page.url
+    page.wait_for_selector("#run-scenario")
+    assert s.errors == []
+
+
 def test_named_scenario_result_matches_the_engine(
     open_session: Open, default_store: Store, server: Server
 ) -> None:

@@ -181,11 +181,17 @@ async function render() {
   document.title = `${page.title} — minsec`;
   const view = h("div", { class: "page", id: `page-${name}` });
   fill(main, view);
+  let shown = location.hash;
   const ctx = {
     params,
     user: me(),
-    // a page still loading when the user has moved on must not pull them back
-    go: (p) => { if (mine === generation) go(name, { ...params, ...p }, true); },
+    // a page still loading when the user has moved on must not pull them back, even when
+    // the new address is set but its hashchange event has not run yet
+    go: (p) => {
+      if (mine !== generation || location.hash !== shown) return;
+      go(name, { ...params, ...p }, true);
+      shown = location.hash;
+    },
     alive: () => mine === generation,
     onLeave: (fn) => { cleanup = fn; },
   };
