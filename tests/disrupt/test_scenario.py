@@ -310,6 +310,38 @@ def test_two_stages_where_the_data_has_both(default_store: Store) -> None:
     assert any("no production data for the refined stage" in n for n in res.notes)
 
 
+def test_production_implied_by_net_exports_by_hand() -> None:
+    # A ships 10 to B and 2 to C; B ships 3 to A and 4 to C; C ships nothing.
+    # A: exports 12, imports 3 -> makes at least 9; B: exports 7, imports 10 -> 0; C -> 0
+    trade = np.array([[0.0, 10.0, 2.0], [3.0, 0.0, 4.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(bl.implied_production(trade), [9.0, 0.0, 0.0])
+
+
+@pytest.mark.default_data
+def test_outage_of_a_stage_without_production_figures_still_bites(default_store: Store) -> None:
+    # World Mining Data has no tungsten metal: China's refined output is implied by its net
+    # exports, so an outage there takes supply away (it used to change nothing, with a note)
+    ref = bl.build_baseline(default_store, "tungsten", 2022, stage="refined")
+    k = ref.index("CHN")
+    net = ref.trade_t[k].sum() - ref.trade_t[:, k].sum()
+    assert net > 0
+    assert ref.production_t[k] == pytest.approx(net)
+    assert ref.consumption_t[k] == 0
+    np.testing.assert_allclose(
+        ref.consumption_t, np.maximum(ref.trade_t.sum(0) - ref.trade_t.sum(1), 0)
+    )
+    assert any("net exports" in n for n in ref.notes)
+    sc = parse_scenario(
+        _with(commodity="tungsten", stages=["refined"],
+              events=[{"type": "production_outage", "country": "China", "fraction": 0.5,
+                       "start": "2023-01-01"}])
+    )  # fmt: skip
+    res = simulate(default_store, sc)
+    assert not any("changes nothing" in n for n in res.notes)
+    assert res.monthly["shortfall_t"].sum() > 0
+    assert res.summary["imports_change_t"].min() < 0
+
+
 @pytest.mark.default_data
 def test_missing_data_says_what_to_import(default_store: Store) -> None:
     with pytest.raises(DataMissingError) as info:

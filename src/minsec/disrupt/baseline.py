@@ -58,6 +58,25 @@ HS17_HINT = (
 )
 
 
+IMPLIED_NOTE = (
+    "each net exporter's production is taken as its net exports (exports − imports), the "
+    "least it must produce; consumption = imports − exports where positive"
+)
+
+
+def implied_production(trade_t: np.ndarray) -> np.ndarray:
+    """Production implied by the trade matrix alone: ``max(exports − imports, 0)`` per country.
+
+    A country that exports more than it imports must make the difference (or draw on
+    stocks); without production figures this is the least it produces. It keeps apparent
+    consumption ``max(P + M − X, 0)`` what it was with no production (zero for a net
+    exporter), and gives net exporters an output that outages, spare capacity and
+    producers' stocks can act on.
+    """
+    t = np.asarray(trade_t, dtype=float)
+    return np.asarray(np.maximum(t.sum(axis=1) - t.sum(axis=0), 0.0), dtype=float)
+
+
 @dataclass(frozen=True)
 class StageSpec:
     """The trade basket of one stage of a commodity."""
@@ -364,7 +383,8 @@ def build_baseline(
     production_source:
         Store production source (World Mining Data by default).
     measure:
-        ``"quantity"`` (tonnes) or ``"value"`` (thousand USD, production ignored).
+        ``"quantity"`` (tonnes) or ``"value"`` (thousand USD; production figures are not
+        used, net exporters produce their net exports).
     parameters:
         Commodity defaults (spare capacity, stages); default from ``parameters.toml``.
     production_data:
@@ -407,7 +427,10 @@ def build_baseline(
     if measure == "value":
         qty = value.copy()
         price = 1000.0
-        notes.append("measure: trade value in thousand USD (not tonnes); production ignored")
+        notes.append(
+            "measure: trade value in thousand USD (not tonnes); production figures not used: "
+            + IMPLIED_NOTE
+        )
     else:
         qty = (
             flows["content_t"].fillna(0.0).to_numpy(dtype=float)
@@ -445,10 +468,7 @@ def build_baseline(
             found = _production(store, [cid], [int(year)], production_source)
         found = found[(found["year"] == int(year)) & found["production_t"].notna()]
         if found.empty:
-            notes.append(
-                f"no production of {cid} in {year} in {production_source}: consumption = "
-                "imports − exports and no spare capacity"
-            )
+            notes.append(f"no production of {cid} in {year} in {production_source}: {IMPLIED_NOTE}")
         else:
             c = commodities.get(cid)
             factor = c.basis_factor or 1.0 if content_basis else float(spec.trade_per_production_t)
@@ -460,10 +480,7 @@ def build_baseline(
                     f"production counts {c.wmd_basis} while trade is gross weight: bases differ"
                 )
     elif measure == "quantity":
-        notes.append(
-            f"no production data for the {stage_name} stage: consumption = imports − exports "
-            "and no spare capacity"
-        )
+        notes.append(f"no production data for the {stage_name} stage: {IMPLIED_NOTE}")
 
     names = sorted(
         set(flows["exporter"])
@@ -482,6 +499,8 @@ def build_baseline(
     for country, q in zip(prod["country"], prod["production_t"], strict=True):
         if country in pos:
             production[pos[country]] += float(q)
+    if prod.empty:  # no production figures: a net exporter produces at least its net exports
+        production = implied_production(trade)
     consumption = np.maximum(production + trade.sum(axis=0) - trade.sum(axis=1), 0.0)
     sigma = np.full(n, params.spare_capacity)
     for country, s in params.spare_capacity_by_country.items():

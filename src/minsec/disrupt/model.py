@@ -42,7 +42,9 @@ class Baseline:
     trade_t:
         ``(n, n)`` annual tonnes, ``[i, j]`` = exporter i → importer j; diagonal 0.
     production_t:
-        ``(n,)`` annual production in tonnes (0 where none or unknown).
+        ``(n,)`` annual production in tonnes (0 where none); where the stage has no
+        production figures, each net exporter's net exports (see
+        :func:`minsec.disrupt.baseline.implied_production`).
     consumption_t:
         ``(n,)`` apparent consumption P + M − X, clipped at 0.
     price_usd_per_t:
