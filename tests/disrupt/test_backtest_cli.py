@@ -69,14 +69,20 @@ def test_json_and_table(
     assert "calibration: indonesia-nickel-ore-2020" in res.out
 
 
-def test_fit_on_the_command_line(
-    capsys: pytest.CaptureFixture[str], default_store_path: Path, tmp_path: Path
-) -> None:
+def _spare_capacity_spec(tmp_path: Path) -> Path:
+    """A fit of one parameter (spare capacity × 0…2), coarse: fast enough for a test."""
     spec = tmp_path / "fit.toml"
     spec.write_text(
         '[objective]\ntolerance = 0.1\n\n[[parameter]]\nname = "spare_capacity"\n'
         'mode = "scale"\nlow = 0\nhigh = 2\npoints = 3\n'
     )
+    return spec
+
+
+def test_fit_on_the_command_line(
+    capsys: pytest.CaptureFixture[str], default_store_path: Path, tmp_path: Path
+) -> None:
+    spec = _spare_capacity_spec(tmp_path)
     res = run_cli(capsys, "scenarios", "backtest", *CASES, "--fit", "--fit-spec", str(spec),
                   "--format", "json", "--store", str(default_store_path))  # fmt: skip
     assert res.code == 0, res.err
@@ -93,6 +99,49 @@ def test_fit_on_the_command_line(
     frame = pd.read_csv(io.StringIO(csv.out))
     fitted = frame[frame["scenario"] == "fit"]
     assert list(fitted["flow"]) == ["spare_capacity"]
+
+
+def test_cross_validation_on_the_command_line(
+    capsys: pytest.CaptureFixture[str], default_store_path: Path, tmp_path: Path
+) -> None:
+    spec = _spare_capacity_spec(tmp_path)
+    store = ("--store", str(default_store_path))
+    res = run_cli(capsys, "scenarios", "backtest", *CASES, "--cross-validate", "--fit-spec",
+                  str(spec), "--format", "json", *store)  # fmt: skip
+    assert res.code == 0, res.err
+    payload = json.loads(res.out)
+    cv = payload["meta"]["cross_validation"]
+    folds = {f["scenario"]: f for f in cv["folds"]}
+    assert set(folds) == set(CASES) and all(f["training_cases"] == 1 for f in folds.values())
+    # each case is predicted with the fit on the other one: the same as --fit would give
+    # with that other case as the only calibration case
+    nickel, graphite = CASES
+    rows = pd.DataFrame(payload["data"])
+    fitted = run_cli(capsys, "scenarios", "backtest", graphite, nickel, "--fit", "--fit-spec",
+                     str(spec), "--format", "json", *store)  # fmt: skip
+    fit_rows = pd.DataFrame(json.loads(fitted.out)["data"])  # nickel is the calibration case
+    on_graphite = rows[rows["scenario"] == graphite]
+    assert folds[graphite]["spare_capacity"] == pytest.approx(
+        json.loads(fitted.out)["meta"]["fit"]["parameters"][0]["fitted"], nan_ok=True
+    )
+    assert on_graphite["predicted_change_pct"].tolist() == pytest.approx(
+        fit_rows[fit_rows["scenario"] == graphite]["predicted_change_pct"].tolist()
+    )
+    counted = rows[rows["in_mae"]]
+    assert cv["all"]["trade_mae_pp_cross_validated"] == pytest.approx(
+        counted["error_pp"].abs().mean()
+    )
+    csv = run_cli(capsys, "scenarios", "backtest", *CASES, "--cross-validate", "--fit-spec",
+                  str(spec), "--format", "csv", *store)  # fmt: skip
+    frame = pd.read_csv(io.StringIO(csv.out))
+    fold_rows = frame[frame["scenario"].str.startswith("fold: ")]
+    assert sorted(fold_rows["scenario"]) == sorted(f"fold: {c}" for c in CASES)
+    assert set(fold_rows["flow"]) == {"spare_capacity"}
+    table = run_cli(capsys, "scenarios", "backtest", *CASES, "--cross-validate", "--fit-spec",
+                    str(spec), *store)  # fmt: skip
+    assert "cross-validation: 2 folds" in table.out and "cross-validated" in table.out
+    both = run_cli(capsys, "scenarios", "backtest", *CASES, "--fit", "--cross-validate", *store)
+    assert both.code == 2 and "choose one" in both.err
 
 
 def test_bad_input_is_one_message(

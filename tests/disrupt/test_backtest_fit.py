@@ -13,6 +13,7 @@ from minsec.disrupt.backtest import BacktestCase, Comparison, parse_period, year
 from minsec.disrupt.backtest_fit import (
     FitParameter,
     FitSpec,
+    cross_validate,
     fit,
     load_fit_spec,
     parse_fit_spec,
@@ -41,11 +42,13 @@ def _baseline() -> Baseline:
     )  # fmt: skip
 
 
-def _case(observed: np.ndarray | None = None, *, set_: str = "calibration") -> BacktestCase:
+def _case(
+    observed: np.ndarray | None = None, *, set_: str = "calibration", name: str = "synthetic"
+) -> BacktestCase:
     b = _baseline()
     sc = parse_scenario(
         {
-            "name": "synthetic", "commodity": "graphite", "baseline_year": 2022,
+            "name": name, "commodity": "graphite", "baseline_year": 2022,
             "start": "2023-01-01", "months": 24,
             "events": [{"type": "export_restriction", "exporter": "CHN", "fraction": 0.6,
                         "start": "2023-01-01"}],
@@ -139,6 +142,43 @@ def test_defaults_are_kept_when_nothing_beats_them() -> None:
     json.dumps(summary, allow_nan=False)
     assert [p["fitted"] for p in summary["parameters"]] == [None, None]
     assert summary["holdout"]["trade_mae_pp_fitted"] is None
+
+
+def test_cross_validation_predicts_each_case_with_a_fit_that_never_saw_it() -> None:
+    truth = np.array([[1.7, 4.0]])
+    other = np.array([[0.3, 11.0]])
+    a = predict_many(_case(), SPEC, truth)[0]
+    b = predict_many(_case(), SPEC, other)[0]
+    cases = [_case(a, name="case-a1"), _case(a, name="case-a2", set_="holdout"),
+             _case(b, name="case-b")]  # fmt: skip
+    cv = cross_validate(cases, SPEC)
+    folds = cv.folds.set_index("scenario")
+    assert list(folds.index) == ["case-a1", "case-a2", "case-b"]
+    assert (folds["training_cases"] == 2).all()
+    # without case-b the two others agree on the truth, so case-b is predicted with it
+    assert folds.loc["case-b", "spare_capacity"] == pytest.approx(1.7, abs=0.01)
+    assert folds.loc["case-b", "ramp_months"] == pytest.approx(4.0, abs=0.05)
+    out_b = cv.after[cv.after["scenario"] == "case-b"]
+    np.testing.assert_allclose(out_b["predicted_change_pct"], a, atol=0.3)
+    np.testing.assert_allclose(out_b["error_pp"], a - b, atol=0.3)
+    # the fold without case-a1 is the calibration fit on the two others, and case-a1 is
+    # predicted with its values (the defaults where it kept them: spare × 1, 6 months)
+    alone = fit([_case(a, name="case-a2"), _case(b, name="case-b")], SPEC)
+    for n in ("spare_capacity", "ramp_months"):
+        assert folds.loc["case-a1", n] == pytest.approx(alone.values.get(n, np.nan), nan_ok=True)
+    used = [alone.values.get("spare_capacity", 1.0), alone.values.get("ramp_months", 6.0)]
+    out_a = cv.after[cv.after["scenario"] == "case-a1"]
+    own = predict_many(_case(), SPEC, np.array([used]))[0]
+    np.testing.assert_allclose(out_a["predicted_change_pct"], own, atol=1e-9)
+    # out of sample it is worse than a fit on itself would be (error 0)
+    assert out_a["error_pp"].abs().max() > 0.5
+    # the sets are kept (a holdout case also trains the other folds) and the words say it
+    assert set(cv.after["set"]) == {"calibration", "holdout"}
+    text = "\n".join(cv.lines())
+    assert "3 folds" in text and "spare_capacity: fitted" in text
+    json.dumps(cv.summary(), allow_nan=False)
+    with pytest.raises(InputError, match="at least two back-test cases"):
+        cross_validate([_case(a)], SPEC)
 
 
 def test_variants_batch_engine_values_and_split_baselines() -> None:

@@ -63,6 +63,24 @@ def _parameter_rows(parameters: pd.DataFrame) -> pd.DataFrame:
     ).reindex(columns=list(FRAME_COLUMNS))
 
 
+def _fold_rows(folds: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """One CSV row per fold and parameter: the value fitted without the case (NaN: defaults)."""
+    from minsec.disrupt.backtest import FRAME_COLUMNS
+
+    long = folds.melt(id_vars=["scenario", "set"], value_vars=list(names), var_name="flow")
+    return pd.DataFrame(
+        {
+            "scenario": "fold: " + long["scenario"],
+            "set": long["set"],
+            "kind": "parameter",
+            "flow": long["flow"],
+            "series": "fitted without the case",
+            "predicted": long["value"].astype(float),
+            "status": "ok",
+        }
+    ).reindex(columns=list(FRAME_COLUMNS))
+
+
 def backtest_cmd(
     names: Annotated[
         list[str] | None,
@@ -76,9 +94,23 @@ def backtest_cmd(
             "at the fitted values (with the MAE before and after).",
         ),
     ] = False,
+    cross_validate: Annotated[
+        bool,
+        typer.Option(
+            "--cross-validate",
+            help="Leave one case out: fit on all the other cases (whatever their set) and "
+            "report each case at the values fitted without it, with the MAE at the defaults "
+            "and cross-validated and the spread of the fitted values (minutes: one fit per "
+            "case).",
+        ),
+    ] = False,
     fit_spec: Annotated[
         Path | None,
-        typer.Option("--fit-spec", help="Fit specification TOML (default: the packaged one)."),
+        typer.Option(
+            "--fit-spec",
+            help="Fit specification TOML for --fit or --cross-validate (default: the "
+            "packaged one).",
+        ),
     ] = None,
     observations: Annotated[
         Path | None,
@@ -99,7 +131,9 @@ def backtest_cmd(
     The summary gives the MAE of the trade rows overall, on the holdout and on the
     calibration cases, of the price rows apart, and the rows whose observed change
     exceeds 20 % with the wrong direction. CSV output ends with the summary rows
-    (scenario = summary); JSON has them in "meta".
+    (scenario = summary); JSON has them in "meta". --fit fits the global parameters on the
+    calibration cases; --cross-validate fits them once per case on all the others, so every
+    row is out of sample.
     """
     from minsec.disrupt.backtest import (
         finish,
@@ -108,12 +142,20 @@ def backtest_cmd(
         summarize,
         summary_frame,
     )
+    from minsec.disrupt.backtest_fit import cross_validate as run_cross_validation
     from minsec.disrupt.backtest_fit import fit as run_fit
     from minsec.disrupt.backtest_fit import load_fit_spec
+    from minsec.errors import InputError
     from minsec.store import Store
 
+    if fit and cross_validate:
+        raise InputError(
+            "--fit and --cross-validate are two ways of fitting: choose one",
+            column="--cross-validate",
+        )
     table = load_observations(observations)
-    spec = load_fit_spec(fit_spec) if fit or fit_spec is not None else None
+    fitting = fit or cross_validate
+    spec = load_fit_spec(fit_spec) if fitting or fit_spec is not None else None
     meta: dict[str, Any] = {}
     lines: list[str] = []
     with progress("back-test") as bar, Store(store, read_only=True) as st:
@@ -131,6 +173,12 @@ def backtest_cmd(
             meta["fit"] = result.summary()
             lines += result.lines()
             extra = _parameter_rows(result.parameters)
+        elif cross_validate:
+            cv = run_cross_validation(cases, spec, progress=step)
+            frame = finish([cv.after, status])
+            meta["cross_validation"] = cv.summary()
+            lines += cv.lines()
+            extra = _fold_rows(cv.folds, cv.parameters)
         else:
             from minsec.disrupt.backtest import case_rows
 

@@ -38,6 +38,7 @@ from minsec.errors import InputError
 from .backtest import (
     PRICE,
     TRADE,
+    TRADE_CLEAN,
     BacktestCase,
     _counts,
     case_frame,
@@ -269,6 +270,23 @@ def objective(predictions: Sequence[np.ndarray], rows: _Rows, price_weight: floa
 # -- the search -----------------------------------------------------------------------------------
 
 
+def _compare(
+    before: pd.DataFrame, after: pd.DataFrame, label: str, kinds: Sequence[str]
+) -> dict[str, dict[str, float | None]]:
+    """MAE of ``kinds`` per set at the defaults (``before``) and after (``label``), JSON-ready."""
+    b, a = summarize(before), summarize(after)
+    out: dict[str, dict[str, float | None]] = {}
+    for which in ("calibration", "holdout", "all"):
+        d: dict[str, float | None] = {}
+        for kind in kinds:
+            key = {TRADE: "trade", TRADE_CLEAN: "trade_clean", PRICE: "price"}[kind]
+            for tag, frame in (("default", b), (label, a)):
+                x = frame.mae(kind, which)
+                d[f"{key}_mae_pp_{tag}"] = None if math.isnan(x) else x
+        out[which] = d
+    return out
+
+
 @dataclass
 class FitResult:
     """What :func:`fit` found.
@@ -304,22 +322,11 @@ class FitResult:
         """The fitted parameters and the MAE before and after, for each set (JSON-ready)."""
         from minsec.output import to_records
 
-        b, a = summarize(self.before), summarize(self.after)
-
-        def num(x: float) -> float | None:
-            return None if math.isnan(x) else x
-
         out: dict[str, Any] = {
             "evaluations": self.evaluations,
             "parameters": to_records(self.parameters),
         }
-        for which in ("calibration", "holdout", "all"):
-            out[which] = {
-                "trade_mae_pp_default": num(b.mae(TRADE, which)),
-                "trade_mae_pp_fitted": num(a.mae(TRADE, which)),
-                "price_mae_pp_default": num(b.mae(PRICE, which)),
-                "price_mae_pp_fitted": num(a.mae(PRICE, which)),
-            }
+        out.update(_compare(self.before, self.after, "fitted", (TRADE, PRICE)))
         return out
 
     def lines(self) -> list[str]:
@@ -388,35 +395,32 @@ def _grid(spec: FitSpec) -> np.ndarray:
     return np.array(list(itertools.product(*axes)), dtype=float)
 
 
-def fit(
-    cases: Sequence[BacktestCase],
-    spec: FitSpec | None = None,
-    *,
-    progress: Progress | None = None,
-) -> FitResult:
-    """Fit the global parameters of ``spec`` on the calibration cases (see the module docstring).
+@dataclass
+class _Search:
+    """The outcome of one search on some training cases (see :func:`_search`)."""
 
-    Parameters
-    ----------
-    cases:
-        Prepared cases (:func:`minsec.disrupt.backtest.prepare`); those whose set is
-        ``calibration`` drive the fit, all are reported before and after.
-    spec:
-        What to fit (default: :func:`load_fit_spec`).
-    progress:
-        Called with a short text per round.
+    values: dict[str, float]
+    units: np.ndarray
+    fitted: bool
+    before: float
+    after: float
+    evaluations: int
+    trace: list[dict[str, Any]]
+    sensitivity: list[float]
 
-    Raises
-    ------
-    InputError
-        When no case is in the calibration set.
+
+def _search(
+    train: Sequence[BacktestCase],
+    spec: FitSpec,
+    everyone: Sequence[BacktestCase],
+    step: Progress,
+) -> _Search:
+    """Grid, then pattern search, of ``spec`` on the ``train`` cases' rows (module docstring).
+
+    ``everyone`` are the cases whose current values define the defaults (all the cases
+    prepared, so that every fold of a cross-validation starts from the same point).
     """
-    spec = spec or load_fit_spec()
-    step = progress or (lambda _text: None)
-    calib = [c for c in cases if c.set == "calibration"]
-    if not calib:
-        raise InputError("no back-test case is in the calibration set (backtest.set)")
-    rows = _rows(calib)
+    rows = _rows(train)
     names = [p.name for p in spec.parameters]
     evaluated = 0
     memo: dict[tuple[float, ...], float] = {}
@@ -427,20 +431,20 @@ def fit(
         if todo:
             arr = np.array(todo, dtype=float)
             values = np.column_stack([p.value(arr[:, j]) for j, p in enumerate(spec.parameters)])
-            preds = [predict_many(c, spec, values) for c in calib]
+            preds = [predict_many(c, spec, values) for c in train]
             for u, v in zip(todo, objective(preds, rows, spec.price_weight), strict=True):
                 memo[u] = float(v)
             evaluated += len(todo)
         return np.array([memo[tuple(u)] for u in np.round(units, 12)])
 
-    before = objective([predict(c)[:1] for c in calib], rows, spec.price_weight)[0]
+    before = objective([predict(c)[:1] for c in train], rows, spec.price_weight)[0]
     best_u: np.ndarray | None = None
     best = float(before)
     trace: list[dict[str, Any]] = []
     grid = _grid(spec)
-    step(f"fit: grid of {len(grid)} parameter sets on {len(calib)} calibration stages")
+    step(f"fit: grid of {len(grid)} parameter sets on {len(train)} case stages")
     scores = evaluate(grid)
-    home, single = _default_units(cases, spec)
+    home, single = _default_units(everyone, spec)
     ties = np.flatnonzero(scores <= scores.min() + 1e-9)
     i = int(ties[np.argmin(np.abs(grid[ties] - home).sum(axis=1))])  # nearest the defaults
     if scores[i] < best - 1e-9:
@@ -476,26 +480,69 @@ def fit(
             if score <= best + 1e-9:
                 best_u, best = v, min(best, score)
         u = best_u
-    fitted_u = best_u
     values: dict[str, float] = {}
-    if fitted_u is not None:
-        values = {p.name: float(p.value(fitted_u[j])) for j, p in enumerate(spec.parameters)}
+    if best_u is not None:
+        values = {p.name: float(p.value(best_u[j])) for j, p in enumerate(spec.parameters)}
     sensitivity = []
     for j in range(len(names)):  # the objective along each axis, others at the fit
         line = np.repeat(u[None, :], 5, axis=0)
         line[:, j] = np.linspace(0.0, 1.0, 5)
         along = evaluate(line)
         sensitivity.append(float(along.max() - along.min()))
-    frames_before, frames_after = [], []
-    for case in cases:
-        frames_before.append(case_rows(case))
-        if fitted_u is None:
-            frames_after.append(frames_before[-1])
-        else:
-            vals = np.array([[values[n] for n in names]])
-            ((_, params, b),) = variants(case, spec, vals)
-            run = run_case(case, params, b)
-            frames_after.append(case_frame(case, run.changes_pct[0], run.months_at_cap[0]))
+    return _Search(
+        values=values,
+        units=u,
+        fitted=best_u is not None,
+        before=float(before),
+        after=best,
+        evaluations=evaluated,
+        trace=trace,
+        sensitivity=sensitivity,
+    )
+
+
+def _frame_at(case: BacktestCase, spec: FitSpec, values: dict[str, float]) -> pd.DataFrame:
+    """The case's rows with the parameters of ``spec`` at ``values`` (its own when empty)."""
+    if not values:
+        return case_rows(case)
+    vals = np.array([[values[p.name] for p in spec.parameters]])
+    ((_, params, b),) = variants(case, spec, vals)
+    run = run_case(case, params, b)
+    return case_frame(case, run.changes_pct[0], run.months_at_cap[0])
+
+
+def fit(
+    cases: Sequence[BacktestCase],
+    spec: FitSpec | None = None,
+    *,
+    progress: Progress | None = None,
+) -> FitResult:
+    """Fit the global parameters of ``spec`` on the calibration cases (see the module docstring).
+
+    Parameters
+    ----------
+    cases:
+        Prepared cases (:func:`minsec.disrupt.backtest.prepare`); those whose set is
+        ``calibration`` drive the fit, all are reported before and after.
+    spec:
+        What to fit (default: :func:`load_fit_spec`).
+    progress:
+        Called with a short text per round.
+
+    Raises
+    ------
+    InputError
+        When no case is in the calibration set.
+    """
+    spec = spec or load_fit_spec()
+    step = progress or (lambda _text: None)
+    calib = [c for c in cases if c.set == "calibration"]
+    if not calib:
+        raise InputError("no back-test case is in the calibration set (backtest.set)")
+    found = _search(calib, spec, cases, step)
+    values = found.values
+    frames_before = [case_rows(case) for case in cases]
+    frames_after = [_frame_at(case, spec, values) for case in cases]
     table = pd.DataFrame(
         [
             {
@@ -508,7 +555,7 @@ def fit(
                 "sensitivity_pp": sens,
                 "note": p.note,
             }
-            for p, sens in zip(spec.parameters, sensitivity, strict=True)
+            for p, sens in zip(spec.parameters, found.sensitivity, strict=True)
         ]
     )
     return FitResult(
@@ -516,8 +563,139 @@ def fit(
         values=values,
         before=finish(frames_before),
         after=finish(frames_after),
-        objective_before=float(before),
-        objective_after=best,
-        evaluations=evaluated,
-        trace=trace,
+        objective_before=found.before,
+        objective_after=found.after,
+        evaluations=found.evaluations,
+        trace=found.trace,
+    )
+
+
+# -- cross-validation ------------------------------------------------------------------------------
+
+
+@dataclass
+class CrossValidation:
+    """What :func:`cross_validate` found: every case predicted by a fit that never saw it.
+
+    Attributes
+    ----------
+    folds:
+        One row per case left out: ``scenario``, ``set``, ``training_cases``, the fitted
+        value of each parameter (NaN where no point beat the defaults),
+        ``objective_before`` and ``objective_after`` (the training cases' objective at the
+        defaults and at the fit), ``evaluations``.
+    before:
+        The back-test frame at the current defaults.
+    after:
+        The same rows, each case at the values fitted on all the other cases.
+    evaluations:
+        Parameter sets evaluated over all folds.
+    """
+
+    folds: pd.DataFrame
+    before: pd.DataFrame
+    after: pd.DataFrame
+    evaluations: int
+    parameters: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        """MAE at the defaults and cross-validated, per set, and the folds (JSON-ready)."""
+        from minsec.output import to_records
+
+        out: dict[str, Any] = {"evaluations": self.evaluations, "folds": to_records(self.folds)}
+        out.update(
+            _compare(self.before, self.after, "cross_validated", (TRADE, TRADE_CLEAN, PRICE))
+        )
+        return out
+
+    def lines(self) -> list[str]:
+        """The cross-validation in words: the MAEs and how far the fitted values move."""
+        s = self.summary()
+        out = [
+            f"cross-validation: {len(self.folds)} folds, each case predicted with the values "
+            f"fitted on the {len(self.folds) - 1} others; {self.evaluations} parameter sets"
+        ]
+
+        def pp(x: float | None) -> str:
+            return "—" if x is None else f"{x:.1f}"
+
+        for which in ("calibration", "holdout", "all"):
+            d = s[which]
+            if d["trade_mae_pp_default"] is None:
+                continue
+            out.append(
+                f"MAE of {which} trade rows: {pp(d['trade_mae_pp_default'])} pp at the defaults "
+                f"→ {pp(d['trade_mae_pp_cross_validated'])} pp cross-validated (without "
+                f"defects {pp(d['trade_clean_mae_pp_default'])} → "
+                f"{pp(d['trade_clean_mae_pp_cross_validated'])} pp; price rows "
+                f"{pp(d['price_mae_pp_default'])} → {pp(d['price_mae_pp_cross_validated'])} pp)"
+            )
+        for name in self.parameters:
+            col = self.folds[name].astype(float)
+            kept = int(col.isna().sum())
+            moved = col.dropna()
+            span = (
+                f"{moved.min():.3g} … {moved.max():.3g} (median {moved.median():.3g})"
+                if len(moved)
+                else "—"
+            )
+            out.append(
+                f"  {name}: fitted {span}"
+                + (f"; defaults kept in {kept} fold{'s' if kept != 1 else ''}" if kept else "")
+            )
+        return out
+
+
+def cross_validate(
+    cases: Sequence[BacktestCase],
+    spec: FitSpec | None = None,
+    *,
+    progress: Progress | None = None,
+) -> CrossValidation:
+    """Leave-one-case-out cross-validation of the fit: an out-of-sample error for every case.
+
+    For each real case (all its stages) the parameters of ``spec`` are fitted on every
+    other case, whatever its set, exactly as :func:`fit` does on the calibration cases; the
+    case left out is then predicted with those values. Every row of ``after`` thus comes
+    from a fit that did not see it, and the spread of the folds' fitted values shows how
+    well the cases pin each parameter down.
+
+    Raises
+    ------
+    InputError
+        With fewer than two cases (nothing to fit a fold on).
+    """
+    spec = spec or load_fit_spec()
+    step = progress or (lambda _text: None)
+    names = sorted({c.scenario.name for c in cases})
+    if len(names) < 2:
+        raise InputError("cross-validation needs at least two back-test cases")
+    folds, after, evaluations = [], [], 0
+    for k, name in enumerate(names, start=1):
+        left = [c for c in cases if c.scenario.name == name]
+        train = [c for c in cases if c.scenario.name != name]
+
+        def fold_step(text: str, k: int = k, name: str = name) -> None:
+            step(f"fold {k}/{len(names)} (without {name}): {text}")
+
+        found = _search(train, spec, cases, fold_step)
+        evaluations += found.evaluations
+        after += [_frame_at(c, spec, found.values) for c in left]
+        folds.append(
+            {
+                "scenario": name,
+                "set": left[0].set,
+                "training_cases": len(names) - 1,
+                **{p.name: found.values.get(p.name, math.nan) for p in spec.parameters},
+                "objective_before": found.before,
+                "objective_after": found.after,
+                "evaluations": found.evaluations,
+            }
+        )
+    return CrossValidation(
+        folds=pd.DataFrame(folds),
+        before=finish([case_rows(c) for c in cases]),
+        after=finish(after),
+        evaluations=evaluations,
+        parameters=tuple(p.name for p in spec.parameters),
     )
