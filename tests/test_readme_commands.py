@@ -35,6 +35,11 @@ NOT_RUN = {
         "needs the user's Dask scheduler (tcp://host:8786 is a placeholder); the Dask backend "
         "is tested on a LocalCluster in tests/disrupt/test_montecarlo.py"
     ),
+    "minsec scenarios backtest --cross-validate": (
+        "one fit per real case, several minutes on the default data; the same command on two "
+        "cases is tested in tests/disrupt/test_backtest_cli.py, the cross-validation itself "
+        "in tests/disrupt/test_backtest_fit.py"
+    ),
     "minsec serve --port 8000": (
         "a long-running server; tests/api and tests/web start it and use every route"
     ),
