@@ -175,7 +175,8 @@ def test_cross_validation_predicts_each_case_with_a_fit_that_never_saw_it() -> N
     # the sets are kept (a holdout case also trains the other folds) and the words say it
     assert set(cv.after["set"]) == {"calibration", "holdout"}
     text = "\n".join(cv.lines())
-    assert "3 folds" in text and "spare_capacity: fitted" in text
+    assert "3 folds" in text and "spare_capacity: fitted × " in text  # a multiple
+    assert "ramp_months: fitted " in text and "ramp_months: fitted ×" not in text  # a value
     json.dumps(cv.summary(), allow_nan=False)
     with pytest.raises(InputError, match="at least two back-test cases"):
         cross_validate([_case(a)], SPEC)

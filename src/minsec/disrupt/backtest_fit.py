@@ -597,6 +597,8 @@ class CrossValidation:
     after: pd.DataFrame
     evaluations: int
     parameters: tuple[str, ...] = ()
+    scales: frozenset[str] = frozenset()
+    """The parameters fitted as multiples of each case's own value (``mode = "scale"``)."""
 
     def summary(self) -> dict[str, Any]:
         """MAE at the defaults and cross-validated, per set, and the folds (JSON-ready)."""
@@ -634,8 +636,9 @@ class CrossValidation:
             col = self.folds[name].astype(float)
             kept = int(col.isna().sum())
             moved = col.dropna()
+            x = "× " if name in self.scales else ""
             span = (
-                f"{moved.min():.3g} … {moved.max():.3g} (median {moved.median():.3g})"
+                f"{x}{moved.min():.3g} … {x}{moved.max():.3g} (median {x}{moved.median():.3g})"
                 if len(moved)
                 else "—"
             )
@@ -698,4 +701,5 @@ def cross_validate(
         after=finish(after),
         evaluations=evaluations,
         parameters=tuple(p.name for p in spec.parameters),
+        scales=frozenset(p.name for p in spec.parameters if p.mode == "scale"),
     )
