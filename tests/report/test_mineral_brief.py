@@ -214,7 +214,9 @@ def test_brief_says_how_the_model_did_on_real_cases(default_store: Store, tmp_pa
     # the graphite case's own rows, a defect marked; the cases the store lacks are named
     own = {(r["scenario"], r["flow"]): r for r in record.rows}
     assert set(own) == {("china-graphite-2023", "from restricting"),
-                        ("china-graphite-2023", "from others")}  # fmt: skip
+                        ("china-graphite-2023", "from others"),
+                        ("mozambique-graphite-2020", "from restricting"),
+                        ("mozambique-graphite-2020", "from others")}  # fmt: skip
     row = frame[
         (frame["scenario"] == "china-graphite-2023") & (frame["flow"] == "from restricting")
     ]
