@@ -102,6 +102,7 @@ PRODUCTION = (
     ("nickel", 2013),
     ("bauxite", 2013),
     ("copper", 2013),
+    ("platinum", 2013),
 )
 
 
