@@ -5,7 +5,9 @@ file). :func:`fit` searches the global parameters listed in a fit specification 
 ``disrupt/data/backtest_fit.toml``; the list is data, so a new engine parameter is fitted
 by adding a table) for the values that minimise the mean absolute error of the calibration
 rows (those of the MAE, less the rows a known data defect touches), and reports the error of
-the holdout rows with those values — a figure the fit never saw.
+the holdout rows with those values — a figure the fit never saw. :func:`cross_validate`
+does the same once per case, fitting on all the others (whatever their set), so that every
+case gets an out-of-sample prediction.
 
 Search (deterministic, bounded): every parameter's range is mapped to [0, 1]; a full grid
 of ``points`` per parameter is evaluated first, then a pattern search moves from the best
