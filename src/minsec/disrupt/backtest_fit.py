@@ -411,17 +411,48 @@ class _Search:
     sensitivity: list[float]
 
 
+class _Predictions:
+    """Each case's predicted changes per parameter set, computed once and shared.
+
+    A case's predictions depend only on the case and the parameter values, not on which
+    cases a search fits on: the folds of a cross-validation, whose grids are the same
+    points, run the engine once per case and point.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[BacktestCase, dict[tuple[float, ...], np.ndarray]] = {}
+
+    def predict(
+        self,
+        case: BacktestCase,
+        spec: FitSpec,
+        keys: Sequence[tuple[float, ...]],
+        values: np.ndarray,
+    ) -> np.ndarray:
+        """Predicted changes ``(K, rows)`` of ``case`` at ``values`` (row k for ``keys[k]``)."""
+        known = self._rows.setdefault(case, {})
+        missing = [i for i, key in enumerate(keys) if key not in known]
+        if missing:
+            fresh = predict_many(case, spec, values[missing])
+            for i, row in zip(missing, fresh, strict=True):
+                known[keys[i]] = row
+        return np.stack([known[key] for key in keys])
+
+
 def _search(
     train: Sequence[BacktestCase],
     spec: FitSpec,
     everyone: Sequence[BacktestCase],
     step: Progress,
+    cache: _Predictions | None = None,
 ) -> _Search:
     """Grid, then pattern search, of ``spec`` on the ``train`` cases' rows (module docstring).
 
     ``everyone`` are the cases whose current values define the defaults (all the cases
-    prepared, so that every fold of a cross-validation starts from the same point).
+    prepared, so that every fold of a cross-validation starts from the same point);
+    ``cache`` keeps the cases' predictions from one search to the next.
     """
+    cache = cache if cache is not None else _Predictions()
     rows = _rows(train)
     names = [p.name for p in spec.parameters]
     evaluated = 0
@@ -433,7 +464,7 @@ def _search(
         if todo:
             arr = np.array(todo, dtype=float)
             values = np.column_stack([p.value(arr[:, j]) for j, p in enumerate(spec.parameters)])
-            preds = [predict_many(c, spec, values) for c in train]
+            preds = [cache.predict(c, spec, todo, values) for c in train]
             for u, v in zip(todo, objective(preds, rows, spec.price_weight), strict=True):
                 memo[u] = float(v)
             evaluated += len(todo)
@@ -676,6 +707,7 @@ def cross_validate(
     if len(names) < 2:
         raise InputError("cross-validation needs at least two back-test cases")
     folds, after, evaluations = [], [], 0
+    cache = _Predictions()  # the folds share the engine runs of each case
     for k, name in enumerate(names, start=1):
         left = [c for c in cases if c.scenario.name == name]
         train = [c for c in cases if c.scenario.name != name]
@@ -683,7 +715,7 @@ def cross_validate(
         def fold_step(text: str, k: int = k, name: str = name) -> None:
             step(f"fold {k}/{len(names)} (without {name}): {text}")
 
-        found = _search(train, spec, cases, fold_step)
+        found = _search(train, spec, cases, fold_step, cache)
         evaluations += found.evaluations
         after += [_frame_at(c, spec, found.values) for c in left]
         folds.append(
