@@ -36,7 +36,7 @@ NOT_RUN = {
         "is tested on a LocalCluster in tests/disrupt/test_montecarlo.py"
     ),
     "minsec scenarios backtest --cross-validate": (
-        "one fit per real case, several minutes on the default data; the same command on two "
+        "one fit per real case, over a minute on the default data; the same command on two "
         "cases is tested in tests/disrupt/test_backtest_cli.py, the cross-validation itself "
         "in tests/disrupt/test_backtest_fit.py"
     ),

@@ -100,8 +100,8 @@ def backtest_cmd(
             "--cross-validate",
             help="Leave one case out: fit on all the other cases (whatever their set) and "
             "report each case at the values fitted without it, with the MAE at the defaults "
-            "and cross-validated and the spread of the fitted values (minutes: one fit per "
-            "case).",
+            "and cross-validated and the spread of the fitted values (a minute or two: one fit "
+            "per case).",
         ),
     ] = False,
     fit_spec: Annotated[
