@@ -289,6 +289,22 @@ def test_pooling_never_costs_more_and_targets_hold(case: tuple[SizingProblem, Ta
     assert (alone.receipts_t <= alone.stock_t[None, :] + 1e-9).all()
 
 
+def test_receipts_stay_numbers_when_the_solver_rounds_above_the_pool() -> None:
+    # The MIP's receipts of a run sum one rounding above the pool (found by the property
+    # test above, 2026-12-07: a whole run's receipts came out NaN). Scaled down to the pool
+    # they may still sum a hair above it, and the floors (here none) must not divide 0 by 0.
+    from minsec.disrupt.stockpile_sizing.policy import releases
+
+    first = np.array([[6.884467305709401, 3.8892142397910376, 1.3509650502241122]])
+    pool = 12.124646595724547  # Σ first × (1 − 1e-16)
+    pb = problem(first + 1.0, [100.0, 100.0, 100.0], [1.0, 1.0, 1.0])
+    got, out = releases(pb, np.array([0.0, 0.0, pool]), True, first, np.zeros((1, 3)))
+    assert np.isfinite(got).all() and np.isfinite(out).all()
+    assert got.sum() == pytest.approx(pool, rel=1e-12)
+    np.testing.assert_allclose(got, first * pool / first.sum(), rtol=1e-12)
+    assert out[0, 2] == pytest.approx(pool, rel=1e-12)
+
+
 @settings(max_examples=30, deadline=None)
 @given(instances(), st.floats(0.0, 1.0))
 def test_a_looser_target_never_costs_more(case: tuple[SizingProblem, Target], f: float) -> None:

@@ -50,9 +50,15 @@ def releases(
 
 
 def _within(amount: FloatArray, room: FloatArray | float) -> FloatArray:
-    """Factor (≤ 1) that scales ``amount`` down to ``room`` where it is larger."""
+    """Factor (≤ 1) that scales ``amount`` down to ``room`` where it is larger.
+
+    Nothing to scale (``amount`` 0) keeps the factor 1, also where rounding left the room
+    a hair below zero (0/0 would make the whole run's receipts NaN).
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = np.where(amount > room, np.maximum(room, 0.0) / amount, 1.0)
+        out: FloatArray = np.where(
+            (amount > room) & (amount > 0), np.maximum(room, 0.0) / amount, 1.0
+        )
     return out
 
 
