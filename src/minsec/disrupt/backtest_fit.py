@@ -272,6 +272,11 @@ def objective(predictions: Sequence[np.ndarray], rows: _Rows, price_weight: floa
 # -- the search -----------------------------------------------------------------------------------
 
 
+def _pp(x: float | None, digits: int = 1) -> str:
+    """An MAE for the summary lines: ``—`` where there is none."""
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
 def _compare(
     before: pd.DataFrame, after: pd.DataFrame, label: str, kinds: Sequence[str]
 ) -> dict[str, dict[str, float | None]]:
@@ -340,17 +345,14 @@ class FitResult:
             + ("" if self.values else " (no point beat the defaults: defaults kept)")
         ]
 
-        def pp(x: float | None, digits: int) -> str:
-            return "—" if x is None else f"{x:.{digits}f}"
-
         for which in ("calibration", "holdout", "all"):
             d = s[which]
             if d["trade_mae_pp_default"] is None and d["price_mae_pp_default"] is None:
                 continue
             out.append(
-                f"MAE of {which} trade rows: {pp(d['trade_mae_pp_default'], 1)} pp at the "
-                f"defaults → {pp(d['trade_mae_pp_fitted'], 1)} pp fitted (price rows "
-                f"{pp(d['price_mae_pp_default'], 0)} → {pp(d['price_mae_pp_fitted'], 0)} pp)"
+                f"MAE of {which} trade rows: {_pp(d['trade_mae_pp_default'], 1)} pp at the "
+                f"defaults → {_pp(d['trade_mae_pp_fitted'], 1)} pp fitted (price rows "
+                f"{_pp(d['price_mae_pp_default'], 0)} → {_pp(d['price_mae_pp_fitted'], 0)} pp)"
             )
         return out
 
@@ -651,19 +653,16 @@ class CrossValidation:
             f"fitted on the {len(self.folds) - 1} others; {self.evaluations} parameter sets"
         ]
 
-        def pp(x: float | None) -> str:
-            return "—" if x is None else f"{x:.1f}"
-
         for which in ("calibration", "holdout", "all"):
             d = s[which]
             if d["trade_mae_pp_default"] is None:
                 continue
             out.append(
-                f"MAE of {which} trade rows: {pp(d['trade_mae_pp_default'])} pp at the defaults "
-                f"→ {pp(d['trade_mae_pp_cross_validated'])} pp cross-validated (without "
-                f"defects {pp(d['trade_clean_mae_pp_default'])} → "
-                f"{pp(d['trade_clean_mae_pp_cross_validated'])} pp; price rows "
-                f"{pp(d['price_mae_pp_default'])} → {pp(d['price_mae_pp_cross_validated'])} pp)"
+                f"MAE of {which} trade rows: {_pp(d['trade_mae_pp_default'])} pp at the defaults "
+                f"→ {_pp(d['trade_mae_pp_cross_validated'])} pp cross-validated (without "
+                f"defects {_pp(d['trade_clean_mae_pp_default'])} → "
+                f"{_pp(d['trade_clean_mae_pp_cross_validated'])} pp; price rows "
+                f"{_pp(d['price_mae_pp_default'])} → {_pp(d['price_mae_pp_cross_validated'])} pp)"
             )
         for name in self.parameters:
             col = self.folds[name].astype(float)
