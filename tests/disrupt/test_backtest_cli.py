@@ -156,3 +156,33 @@ def test_bad_input_is_one_message(
     assert res.code == 2 and "has no backtest section" in res.err
     res = run_cli(capsys, "scenarios", "backtest", "nickel-2020", *store)
     assert res.code == 2 and "no named scenario" in res.err
+
+
+def test_placebo_columns_pairs_and_tables(
+    capsys: pytest.CaptureFixture[str], default_store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ("--store", str(default_store_path))
+    res = run_cli(capsys, "scenarios", "backtest", *CASES, "--placebo", "--format", "csv", *store)
+    assert res.code == 0, res.err
+    frame = pd.read_csv(io.StringIO(res.out), dtype={"period": str, "baseline_period": str})
+    assert {"placebo_pairs", "placebo_median_abs_change_pct", "noise_floor_pp"} <= set(frame)
+    pairs = frame[frame["scenario"].str.startswith("placebo: ")]
+    rows = frame[frame["scenario"].isin(CASES)]
+    # every row with a floor has that many event-free pairs listed, none in a case's window
+    for rec in rows[rows["noise_floor_pp"].notna()].to_dict("records"):
+        mine = pairs[(pairs["scenario"] == f"placebo: {rec['scenario']}")
+                     & (pairs["flow"] == rec["flow"]) & (pairs["kind"] == rec["kind"])]  # fmt: skip
+        lag = int(rec["period"]) - int(rec["baseline_period"])
+        mine = mine[mine["period"].astype(int) - mine["baseline_period"].astype(int) == lag]
+        assert len(mine) == rec["placebo_pairs"] > 0
+        assert (mine["period"].astype(int) <= int(rec["baseline_period"])).all()
+    nickel = pairs[pairs["scenario"] == "placebo: indonesia-nickel-ore-2020"]
+    assert not nickel["period"].astype(int).between(2014, 2016).any()  # the 2014 ban's window
+    res = run_cli(capsys, "scenarios", "backtest", *CASES, "--placebo", "--format", "json", *store)
+    placebo = json.loads(res.out)["meta"]["placebo"]
+    assert {r["kind"] for r in placebo["floor"]} >= {"trade", "price"}
+    monkeypatch.setenv("COLUMNS", "80")
+    res = run_cli(capsys, "scenarios", "backtest", *CASES, "--placebo", *store)
+    assert res.code == 0, res.err
+    assert "Placebo: change of the same flows" in res.out and "floor pp" in res.out
+    assert max(len(line) for line in res.out.splitlines()) <= 80

