@@ -224,8 +224,22 @@ def test_brief_says_how_the_model_did_on_real_cases(default_store: Store, tmp_pa
         row["predicted_change_pct"].iloc[0]
     )
     assert any(m.startswith("china-antimony-2024: data missing") for m in record.missing)
+    # the market's own swing: the placebo's floor on the clean held-out rows, beside the
+    # model's error on the same rows (the back-test's own error of those rows)
+    from minsec.disrupt import backtest_placebo as pl
+    from minsec.disrupt.backtest import has_note, prepare
+
+    cases, _ = prepare(default_store)
+    floors = pl.with_floor(frame, pl.placebo(default_store, cases))
+    held = floors[floors["in_mae"].astype(bool) & (floors["set"] == "holdout")
+                  & ~has_note(floors) & floors["noise_floor_pp"].notna()]  # fmt: skip
+    assert record.floor["rows"] == len(held) > 5
+    assert record.floor["floor_pp"] == pytest.approx(held["noise_floor_pp"].mean())
+    assert record.floor["model_pp"] == pytest.approx(held["error_pp"].abs().mean())
+    assert 5 < record.floor["others_pct"] < 50
     page = write_mineral_html(b, tmp_path).read_text("utf-8")
     assert 'id="track-record"' in page and '<tr data-scenario="china-graphite-2023">' in page
+    assert 'id="noise-floor"' in page and "blind to that swing" in page
     assert "a known defect of the observed data touches the row" in page
     # a mineral without a named scenario has no record (and no back-test run)
     assert build_mineral_brief(default_store, "zinc", "USA", year=2024).track_record is None

@@ -105,10 +105,16 @@ class TrackRecord:
     ``mae`` has one row per statistic and set (``label``, ``set``, ``mae_pp``, ``rows``,
     ``cases``); ``rows`` the trade rows of the cases on the briefing's mineral (predicted
     and observed change, error, data note); ``missing`` the cases the store could not
-    compare, with the reason; ``message`` why there is no record at all.
+    compare, with the reason; ``message`` why there is no record at all. ``floor``: the
+    placebo (:mod:`minsec.disrupt.backtest_placebo`) — ``others_pct`` and ``price_pct``, the
+    median change in a year without an event of imports from other suppliers and of the unit
+    value, and on the held-out trade rows without data defects that have such years
+    ``floor_pp`` (the noise floor), ``model_pp`` (the model's MAE) and ``rows``; empty when
+    the store has no event-free years for them.
     """
 
     mae: list[dict[str, Any]] = field(default_factory=list)
+    floor: dict[str, float] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     cases: int = 0
@@ -594,7 +600,8 @@ _RECORD_KINDS = (
 
 def _track_record(store: Store, mineral: str, cites: Citations) -> TrackRecord:
     """The back-test's MAE by statistic and set, and the rows of the mineral's own cases."""
-    from minsec.disrupt.backtest import backtest, summarize
+    from minsec.disrupt import backtest_placebo as pl
+    from minsec.disrupt.backtest import case_rows, finish, prepare, summarize
     from minsec.disrupt.scenario import named_scenarios
 
     ref = cites.method(
@@ -604,7 +611,9 @@ def _track_record(store: Store, mineral: str, cites: Citations) -> TrackRecord:
         "Back-test)",
     )
     try:
-        frame = backtest(store)
+        cases, status = prepare(store)
+        frame = finish([*(case_rows(c) for c in cases), status])
+        quiet = pl.placebo(store, cases)
     except MinsecError as exc:
         return TrackRecord(refs=(ref,), message=str(exc))
     summary = summarize(frame)
@@ -641,7 +650,23 @@ def _track_record(store: Store, mineral: str, cites: Citations) -> TrackRecord:
             }
         )
     record.missing = [f"{r['scenario']}: {r['status']}" for r in summary.missing.to_dict("records")]
+    record.floor = _floor(pl.floor_table(pl.with_floor(frame, quiet)), pl.swing_table(quiet))
     return record
+
+
+def _floor(floors: pd.DataFrame, swings: pd.DataFrame) -> dict[str, float]:
+    """The placebo's figures the briefing quotes (see :class:`TrackRecord`)."""
+    held = floors[(floors["kind"] == "trade, clean") & (floors["set"] == "holdout")]
+    yearly = swings[swings["lag_years"] == 1].set_index("flow")["median_abs_pct"]
+    if held.empty or "from others" not in yearly or "price" not in yearly:
+        return {}
+    return {
+        "others_pct": float(yearly["from others"]),
+        "price_pct": float(yearly["price"]),
+        "floor_pp": float(held["noise_floor_pp"].iloc[0]),
+        "model_pp": float(held["model_mae_pp"].iloc[0]),
+        "rows": float(held["rows"].iloc[0]),
+    }
 
 
 def _add_sensitivity(
