@@ -1,8 +1,8 @@
 """Placebo back-test: the back-test's rows in years without an event, and the error floor.
 
 A back-test row compares the change of a flow (the targets' imports from the restricting
-exporters, or from the others; or the basket's unit value) between a base year and a later
-year. Part of every observed change is the market's own swing — demand, third countries'
+exporters, from the others or from all; or the basket's unit value) between a base year and
+a later year. Part of every observed change is the market's own swing — demand, third countries'
 supply, prices — which happens in any year, event or not. The model, run without events,
 predicts no change at all, so in a year without an event that swing *is* its error.
 
@@ -15,7 +15,7 @@ Other shocks (a pandemic, a price cycle) stay in, as they would in any future ye
 
 Per row it reports the **median absolute change** over those pairs and the **noise floor**:
 the error a model that got the event exactly right, but not the market's swing, would still
-make. On rows from the others (and prices) the floor is the median swing; on rows from the
+make. On rows from the others, totals and prices the floor is the median swing; on rows from the
 restricting exporters the swing applies to what the event left of the flow, so the floor is
 the median swing × the observed level as a share of the base level (0 after a total ban).
 The median (not the mean) makes the floor a conservative, "at least about" figure: the
@@ -44,6 +44,7 @@ from .backtest import (
     FROM_RESTRICTING,
     PRICE,
     SETS,
+    TOTAL,
     TRADE,
     BacktestCase,
     Comparison,
@@ -173,7 +174,9 @@ def _level(b: Baseline, c: Comparison, importers: set[str], exporters: set[str])
         return float(b.price_usd_per_t)
     cols = [i for i, name in enumerate(b.countries) if name in importers]
     direct = c.flow == FROM_RESTRICTING
-    rows = [i for i, name in enumerate(b.countries) if (name in exporters) == direct]
+    rows = [
+        i for i, name in enumerate(b.countries) if c.flow == TOTAL or (name in exporters) == direct
+    ]
     return float(b.trade_t[np.ix_(rows, cols)].sum())
 
 
@@ -277,8 +280,6 @@ def placebo(
         got = _Years(store, case, trade_source)
         mine = windows.get(case.scenario.commodity, [])
         for c in case.comparisons:
-            if c.kind == TRADE and c.flow not in (FROM_RESTRICTING, FROM_OTHERS):
-                continue
             found, reason = _row_pairs(case, c, got, mine, years)
             key = {
                 "scenario": case.scenario.name,
