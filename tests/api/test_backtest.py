@@ -50,6 +50,28 @@ def test_backtest_of_some_cases_as_csv(api: Api) -> None:
     assert set(mn["restricting"]) == {"AUS"}
 
 
+def test_backtest_with_the_placebo(api: Api, default_store: Store) -> None:
+    from minsec.disrupt import backtest_placebo as pl
+    from minsec.disrupt.backtest import prepare
+
+    r = api.get("/api/v1/backtest?case=australia-manganese-2024&placebo=true", "jp_viewer")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    got = pd.DataFrame(body["data"]).set_index(["kind", "flow", "period"])
+    cases, _ = prepare(default_store, ["australia-manganese-2024"])
+    rows = pl.placebo(default_store, cases).rows
+    want = rows[rows["kind"] == "trade"].set_index(["kind", "flow", "period"])
+    assert len(want) >= 2
+    for key, rec in want.iterrows():
+        assert got.loc[key, "noise_floor_pp"] == pytest.approx(rec["noise_floor_pp"])
+        assert got.loc[key, "placebo_pairs"] == rec["placebo_pairs"]
+    floor = {(f["kind"], f["set"]): f for f in body["meta"]["placebo"]["floor"]}
+    assert ("trade", "holdout") in floor
+    # without the flag: neither the columns nor the meta (and a separate cache entry)
+    plain = api.get("/api/v1/backtest?case=australia-manganese-2024", "jp_viewer").json()
+    assert "placebo" not in plain["meta"] and "noise_floor_pp" not in plain["data"][0]
+
+
 def test_backtest_bad_input(api: Api) -> None:
     r = api.get("/api/v1/backtest?case=china-graphite", "jp_viewer")
     assert r.status_code == 422, r.text

@@ -5,8 +5,11 @@ compared, row by row, with the trade and prices observed after them
 (:func:`minsec.disrupt.backtest.backtest`). ``data`` holds one row per comparison
 (predicted and observed change, error, whether the row counts in the MAE, the data note
 of a known or screened defect); ``meta.summary`` the mean absolute errors by statistic and
-set, the rows with the wrong direction and the cases the store could not compare. The
-answer is cached per store (a back-test of every case takes one to two seconds).
+set, the rows with the wrong direction and the cases the store could not compare. With
+``placebo=true`` every row also gets its flow in event-free years (the market's own swing)
+and its noise floor, and ``meta.placebo`` the swing and the floor beside the model's MAE
+(:mod:`minsec.disrupt.backtest_placebo`). The answer is cached per store (a back-test of
+every case takes a few seconds; the placebo a few more).
 """
 
 from __future__ import annotations
@@ -34,6 +37,16 @@ CaseQ = Annotated[
 ]
 
 
+PlaceboQ = Annotated[
+    bool,
+    Query(
+        description="Also the same flows in earlier years without an event: the market's own "
+        "swing and the error floor it puts under any model (columns placebo_* and "
+        "noise_floor_pp, meta.placebo).",
+    ),
+]
+
+
 def _cases(case: str | None) -> list[str]:
     if case is None:
         return []
@@ -53,6 +66,7 @@ async def backtest(
     who: Viewer,
     state: State,
     case: CaseQ = None,
+    placebo: PlaceboQ = False,
     format: FormatQ = Format.json,
 ) -> Response:
     """Every comparison of the real cases, and the MAE by statistic and set in ``meta``."""
@@ -62,16 +76,24 @@ async def backtest(
     backtest_scenarios(names)  # an unknown case, or one without a backtest: 422 at once
 
     def compute(st: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
-        from minsec.disrupt.backtest import backtest as run
-        from minsec.disrupt.backtest import summarize
+        from minsec.disrupt import backtest_placebo as pl
+        from minsec.disrupt.backtest import case_rows, finish, prepare, summarize
 
-        frame = run(st, names or None)
+        cases, status = prepare(st, names or None)
+        frame = finish([*(case_rows(c) for c in cases), status])
+        extra: dict[str, Any] = {}
+        if placebo:
+            found = pl.placebo(st, cases)
+            frame = pl.with_floor(frame, found)
+            extra["placebo"] = json_safe(pl.placebo_summary(frame, found))
         summary = summarize(frame)
         sets = dict(zip(frame["scenario"], frame["set"], strict=False))
         return frame, {
             "summary": json_safe(summary.as_dict()),
             "lines": summary.lines(),
             "cases": {name: sets.get(name, "") for name in sorted(set(frame["scenario"]))},
+            **extra,
         }
 
-    return await cached_answer(state, "backtest", {"case": ",".join(names)}, format, compute)
+    params = {"case": ",".join(names), "placebo": placebo}
+    return await cached_answer(state, "backtest", params, format, compute)
