@@ -241,6 +241,18 @@ def test_backtest_panel_shows_the_record_of_the_chosen_case(
         f"held-out {int(held['months_at_cap'].sum())} of {int(held['months'].sum())}"
         in page.inner_text("#backtest-cap")
     )
+    # the market's own swing: the placebo's floor beside the model's error, per set
+    from minsec.disrupt import backtest_placebo as pl
+    from minsec.disrupt.backtest import prepare
+
+    cases, _ = prepare(default_store)
+    floors = pl.floor_table(pl.with_floor(frame, pl.placebo(default_store, cases)))
+    held = floors.set_index(["kind", "set"]).loc[("trade, clean", "holdout")]
+    cell = page.inner_text('#backtest-floor [data-key="trade, clean|holdout"]')
+    model, floor = (number(v) for v in cell.split("pp")[0].split("/"))
+    assert model == pytest.approx(held["model_mae_pp"], abs=0.051)
+    assert floor == pytest.approx(held["noise_floor_pp"], abs=0.051)
+    assert f"({int(held['rows'])})" in cell
     # the chosen scenario is a real case: its rows first, one per year and flow (+ prices)
     assert page.input_value("#backtest-case") == name
     mine = frame[(frame["scenario"] == name) & (frame["status"] == "ok")]

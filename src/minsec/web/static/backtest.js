@@ -15,6 +15,13 @@ const STATS = [
   ["price", "Prices"],
 ];
 const ALL = "all cases";
+// The placebo's statistics (minsec.disrupt.backtest_placebo.floor_table), in the panel's words.
+const FLOORS = [
+  ["trade", "Both"],
+  ["trade, clean", "Both, without rows a data defect touches"],
+  ["others, clean", "Imports from other suppliers, without defects"],
+  ["price", "Prices (import unit value)"],
+];
 
 /** A change in percent with its sign. */
 function change(v) {
@@ -41,9 +48,9 @@ export function backtestPanel({ current, alive }) {
 
   async function run() {
     button.disabled = true;
-    fill(out, loading("Running every real case…"));
+    fill(out, loading("Running every real case, and its flows in years without an event…"));
     try {
-      answer = await api("/api/v1/backtest");
+      answer = await api("/api/v1/backtest?placebo=true");
       if (!alive()) return;
       const name = current();
       chosen = answer.meta.cases[name] !== undefined ? name : ALL;
@@ -82,6 +89,7 @@ export function backtestPanel({ current, alive }) {
       h("p", { class: "muted", id: "backtest-cap" }, "Months with the model's price on the " +
         `10× cap (rationing) in the price rows' periods: ${capped("calibration")}; ` +
         `${capped("holdout")}.`),
+      ...floorPart(meta.placebo),
       h("div", { class: "controls" },
         select("Case", [ALL, ...cases].map((c) => [c, c === ALL ? "All cases" :
           `${c} (${meta.cases[c]})`]), chosen, (v) => { chosen = v; show(); },
@@ -96,6 +104,8 @@ export function backtestPanel({ current, alive }) {
         { label: "Observed", num: true, value: (r) => change(r.observed_change_pct) },
         { label: "Error (pp)", num: true, value: (r) => h("span", { "data-scenario": r.scenario,
           "data-flow": r.flow, "data-key": "error" }, num(r.error_pp, 1)) },
+        { label: "Floor (pp)", num: true, value: (r) => (r.noise_floor_pp === null ||
+          r.noise_floor_pp === undefined ? "" : num(r.noise_floor_pp, 1)) },
         { label: "On the cap", num: true, value: (r) => (r.kind === "price" &&
           r.months_at_cap !== null && r.months_at_cap !== undefined
           ? `${r.months_at_cap} mo.` : "") },
@@ -106,6 +116,30 @@ export function backtestPanel({ current, alive }) {
         "Rows marked “defect” sit on observed data a known or screened defect touches " +
         "(hover for the evidence). Method and sources: docs/disruption.md, Back-test; " +
         "minsec scenarios backtest --format csv gives every column."));
+  }
+
+  /** The market's own swing beside the model's error (the placebo), when the answer has it. */
+  function floorPart(placebo) {
+    if (!placebo || !placebo.floor || !placebo.floor.length) return [];
+    const floor = new Map(placebo.floor.map((f) => [`${f.kind}|${f.set}`, f]));
+    const cell = (kind, set) => {
+      const f = floor.get(`${kind}|${set}`);
+      return f ? h("span", { "data-key": `${kind}|${set}` }, `${num(f.model_mae_pp, 1)} / ` +
+        `${num(f.noise_floor_pp, 1)} pp`, h("span", { class: "muted" }, ` (${f.rows})`)) : "–";
+    };
+    return [
+      h("p", { class: "muted", id: "backtest-floor-note" }, "Part of any error is the " +
+        "market's own swing: the same flows move in years without an event too. The noise " +
+        "floor is the error a model right about every event but blind to that swing would " +
+        "make on the same rows (model MAE / floor, rows with event-free years)."),
+      dataTable([
+        { label: "Rows", value: ([, label]) => label },
+        { label: "Calibration: model / floor", num: true,
+          value: ([k]) => cell(k, "calibration") },
+        { label: "Held-out: model / floor", num: true, value: ([k]) => cell(k, "holdout") },
+      ], FLOORS.filter(([k]) => floor.has(`${k}|calibration`) || floor.has(`${k}|holdout`)),
+      { id: "backtest-floor" }),
+    ];
   }
 
   /** The page chose another scenario: show its rows if the back-test has run. */
