@@ -320,6 +320,25 @@ def placebo(
     )
 
 
+def backtest_with_placebo(
+    store: Store,
+    names: Sequence[str] | None = None,
+    *,
+    trade_source: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, Placebo]:
+    """The back-test (:func:`minsec.disrupt.backtest.backtest`) with the placebo's columns.
+
+    Returns the frame with :func:`with_floor`'s columns, and the placebo itself.
+    """
+    from .backtest import case_rows, finish, prepare
+
+    cases, status = prepare(store, names, trade_source=trade_source, progress=progress)
+    frame = finish([*(case_rows(c) for c in cases), status])
+    found = placebo(store, cases, trade_source=trade_source, progress=progress)
+    return with_floor(frame, found), found
+
+
 def with_floor(frame: pd.DataFrame, result: Placebo) -> pd.DataFrame:
     """The back-test frame with the placebo's per-row columns (NaN where it has none)."""
     keyed = frame.copy()

@@ -601,7 +601,7 @@ _RECORD_KINDS = (
 def _track_record(store: Store, mineral: str, cites: Citations) -> TrackRecord:
     """The back-test's MAE by statistic and set, and the rows of the mineral's own cases."""
     from minsec.disrupt import backtest_placebo as pl
-    from minsec.disrupt.backtest import case_rows, finish, prepare, summarize
+    from minsec.disrupt.backtest import summarize
     from minsec.disrupt.scenario import named_scenarios
 
     ref = cites.method(
@@ -611,9 +611,7 @@ def _track_record(store: Store, mineral: str, cites: Citations) -> TrackRecord:
         "Back-test)",
     )
     try:
-        cases, status = prepare(store)
-        frame = finish([*(case_rows(c) for c in cases), status])
-        quiet = pl.placebo(store, cases)
+        frame, quiet = pl.backtest_with_placebo(store)
     except MinsecError as exc:
         return TrackRecord(refs=(ref,), message=str(exc))
     summary = summarize(frame)
@@ -650,7 +648,7 @@ def _track_record(store: Store, mineral: str, cites: Citations) -> TrackRecord:
             }
         )
     record.missing = [f"{r['scenario']}: {r['status']}" for r in summary.missing.to_dict("records")]
-    record.floor = _floor(pl.floor_table(pl.with_floor(frame, quiet)), pl.swing_table(quiet))
+    record.floor = _floor(pl.floor_table(frame), pl.swing_table(quiet))
     return record
 
 

@@ -77,15 +77,15 @@ async def backtest(
 
     def compute(st: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
         from minsec.disrupt import backtest_placebo as pl
-        from minsec.disrupt.backtest import case_rows, finish, prepare, summarize
+        from minsec.disrupt.backtest import backtest as run
+        from minsec.disrupt.backtest import summarize
 
-        cases, status = prepare(st, names or None)
-        frame = finish([*(case_rows(c) for c in cases), status])
         extra: dict[str, Any] = {}
         if placebo:
-            found = pl.placebo(st, cases)
-            frame = pl.with_floor(frame, found)
+            frame, found = pl.backtest_with_placebo(st, names or None)
             extra["placebo"] = json_safe(pl.placebo_summary(frame, found))
+        else:
+            frame = run(st, names or None)
         summary = summarize(frame)
         sets = dict(zip(frame["scenario"], frame["set"], strict=False))
         return frame, {
