@@ -407,3 +407,29 @@ def test_baselines_from_the_store_are_bit_identical_every_time(default_store: St
         assert np.array_equal(again.production_t, first.production_t)
         assert np.array_equal(again.consumption_t, first.consumption_t)
         assert again.price_usd_per_t == first.price_usd_per_t
+
+
+@pytest.mark.default_data
+@pytest.mark.parametrize(
+    ("commodity", "stage", "measure"),
+    [("graphite", "ore", "quantity"), ("nickel", "ore", "quantity"),
+     ("cobalt", "refined", "value")],
+)  # fmt: skip
+def test_many_years_at_once_equal_one_baseline_a_year(
+    default_store: Store, commodity: str, stage: str, measure: bl.Measure
+) -> None:
+    """yearly_trade (one query per source) gives each year's baseline trade and price."""
+    years = range(2005, 2025, 3)
+    many = bl.yearly_trade(default_store, commodity, years, stage=stage, measure=measure)
+    assert set(many) == set(years)
+    for year in years:
+        b = bl.build_baseline(default_store, commodity, year, stage=stage, measure=measure)
+        got = many[year]
+        pos = {c: i for i, c in enumerate(b.countries)}
+        trade = np.zeros_like(b.trade_t)
+        for e, i, q in zip(got.exporter, got.importer, got.quantity, strict=True):
+            trade[pos[e], pos[i]] += q
+        np.testing.assert_allclose(trade, b.trade_t, rtol=1e-12, atol=1e-9)
+        assert got.price_usd_per_t == pytest.approx(b.price_usd_per_t, rel=1e-12)
+    # a year without the basket's trade is left out, not an error
+    assert bl.yearly_trade(default_store, "graphite", [1990], stage="ore") == {}

@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from minsec.errors import DataMissingError
 from minsec.store import Store
 
 from . import baseline as bl
@@ -52,7 +51,6 @@ from .backtest import (
     backtest_scenarios,
     has_note,
 )
-from .model import Baseline
 from .scenario import Scenario, _commodity_parameters
 
 #: Years before a row's base year searched for event-free pairs.
@@ -144,46 +142,35 @@ def _whole_year(p: Period) -> int | None:
     return None
 
 
-class _Years:
-    """The store's baselines of one case stage by year (built once each)."""
-
-    def __init__(self, store: Store, case: BacktestCase, trade_source: str | None) -> None:
-        self._store, self._case = store, case
-        self._source = trade_source or case.scenario.trade_source
-        self._got: dict[int, Baseline | None] = {}
-
-    def get(self, year: int) -> Baseline | None:
-        if year not in self._got:
-            sc = self._case.scenario
-            spec = sc.backtest
-            try:
-                self._got[year] = bl.build_baseline(
-                    self._store, sc.commodity, year, stage=self._case.stage, hs6=sc.hs6,
-                    trade_source=self._source,
-                    measure=spec.measure if spec is not None else "quantity",
-                    parameters=_commodity_parameters(sc),
-                )  # fmt: skip
-            except DataMissingError:
-                self._got[year] = None
-        return self._got[year]
+def _years(
+    store: Store, case: BacktestCase, years: range, trade_source: str | None
+) -> dict[int, bl.YearTrade]:
+    """The store's trade of one case stage in ``years``, as its baselines would have it."""
+    sc = case.scenario
+    spec = sc.backtest
+    return bl.yearly_trade(
+        store, sc.commodity, years, stage=case.stage, hs6=sc.hs6,
+        trade_source=trade_source or sc.trade_source,
+        measure=spec.measure if spec is not None else "quantity",
+        parameters=_commodity_parameters(sc),
+    )  # fmt: skip
 
 
-def _level(b: Baseline, c: Comparison, importers: set[str], exporters: set[str]) -> float:
-    """The row's flow in one year's baseline (the targets' imports, or the unit value)."""
+def _level(t: bl.YearTrade, c: Comparison, importers: set[str], exporters: set[str]) -> float:
+    """The row's flow in one year (the targets' imports, or the unit value)."""
     if c.kind == PRICE:
-        return float(b.price_usd_per_t)
-    cols = [i for i, name in enumerate(b.countries) if name in importers]
-    direct = c.flow == FROM_RESTRICTING
-    rows = [
-        i for i, name in enumerate(b.countries) if c.flow == TOTAL or (name in exporters) == direct
-    ]
-    return float(b.trade_t[np.ix_(rows, cols)].sum())
+        return float(t.price_usd_per_t)
+    keep = np.fromiter((i in importers for i in t.importer), bool, len(t.importer))
+    if c.flow != TOTAL:
+        hit = np.fromiter((e in exporters for e in t.exporter), bool, len(t.exporter))
+        keep &= hit == (c.flow == FROM_RESTRICTING)
+    return float(t.quantity[keep].sum())
 
 
 def _row_pairs(
     case: BacktestCase,
     c: Comparison,
-    years: _Years,
+    years: dict[int, bl.YearTrade],
     windows: Sequence[tuple[int, int]],
     span: int,
 ) -> tuple[list[dict[str, Any]], str]:
@@ -276,8 +263,11 @@ def placebo(
     rows: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for case in cases:
+        if not case.comparisons:
+            continue
         step(f"placebo {case.scenario.name} ({case.stage})")
-        got = _Years(store, case, trade_source)
+        bases = [c.base_period.first.year for c in case.comparisons]
+        got = _years(store, case, range(min(bases) - years, max(bases) + 1), trade_source)
         mine = windows.get(case.scenario.commodity, [])
         for c in case.comparisons:
             found, reason = _row_pairs(case, c, got, mine, years)

@@ -299,9 +299,15 @@ def _choose_source(
     spec: StageSpec,
     hs6: tuple[str, ...] | None,
     trade_source: str | None,
+    years_cache: dict[tuple[str, tuple[str, ...]], list[int]] | None = None,
+    sources: pd.DataFrame | None = None,
 ) -> tuple[str, str, tuple[str, ...]]:
-    """(source, revision, codes) with rows in ``year``, or a DataMissingError that says why."""
-    found = _trade.trade_sources(store)
+    """(source, revision, codes) with rows in ``year``, or a DataMissingError that says why.
+
+    For many years at once: ``years_cache`` keeps each source's years per basket across
+    calls, ``sources`` is :func:`minsec.assess._trade.trade_sources` fetched once.
+    """
+    found = _trade.trade_sources(store) if sources is None else sources
     if trade_source is not None:
         source, revision = _trade.trade_source(store, trade_source)
         candidates = [(source, revision)]
@@ -313,7 +319,13 @@ def _choose_source(
         if not codes:
             reasons.append(f"{source} ({revision}) has no HS code for this stage")
             continue
-        years = _years_with_rows(store, str(source), codes)
+        key = (str(source), codes)
+        if years_cache is None or key not in years_cache:
+            years = _years_with_rows(store, str(source), codes)
+            if years_cache is not None:
+                years_cache[key] = years
+        else:
+            years = years_cache[key]
         if year in years:
             return str(source), str(revision), codes
         reasons.append(
@@ -346,6 +358,144 @@ def _basket(commodity: str, codes: tuple[str, ...]) -> pd.DataFrame:
             "hs_content": [content.get(c) for c in codes],
         }
     )
+
+
+def _stage_spec(
+    cid: str,
+    params: CommodityParameters,
+    stage: str | None,
+    hs6: tuple[str, ...] | list[str] | None,
+) -> tuple[StageSpec, tuple[str, ...] | None]:
+    """The stage's basket specification, and the HS codes given instead of it (if any)."""
+    codes_given = tuple(str(c).zfill(6) for c in hs6) if hs6 else None
+    default = "custom" if codes_given else None
+    stage_name = stage or default or default_stage(cid)
+    if stage_name in params.stages:
+        return params.stages[stage_name], codes_given
+    if codes_given:
+        return StageSpec(name=stage_name, hs92=codes_given, hs17=codes_given), codes_given
+    raise InputError(
+        f"{cid} has no stage {stage_name!r}; stages: {', '.join(params.stages)}",
+        column="stage",
+    )
+
+
+def _quantities(
+    flows: pd.DataFrame,
+    cid: str,
+    spec: StageSpec,
+    codes: tuple[str, ...],
+    source: str,
+    year: int,
+    measure: Measure,
+) -> tuple[np.ndarray, float, bool, list[str]]:
+    """The quantities of ``flows`` on the baseline's basis, and how they were made.
+
+    Returns per flow the quantity, the basket's unit value (USD per t; 1,000 for value
+    baskets), whether the basis is contained metal, and the notes on the conversion.
+    """
+    notes: list[str] = []
+    content = commodities.get(cid).hs_content
+    content_basis = measure == "quantity" and all(c in content for c in codes)
+    value = flows["value_kusd"].to_numpy(dtype=float)
+    no_qty_value = flows["value_no_qty_kusd"].to_numpy(dtype=float)
+    if measure == "value":
+        notes.append(
+            "measure: trade value in thousand USD (not tonnes); production figures not used: "
+            + IMPLIED_NOTE
+        )
+        return value.copy(), 1000.0, content_basis, notes
+    qty = (
+        flows["content_t"].fillna(0.0).to_numpy(dtype=float)
+        if content_basis
+        else flows["quantity_t"].to_numpy(dtype=float)
+    )
+    priced = value - no_qty_value
+    total_q = float(qty.sum())
+    if total_q <= 0:
+        raise DataMissingError(
+            f"trade of {cid} ({spec.name}) in {year} in {source} has no quantities; "
+            "use measure='value' or a source with quantities"
+        )
+    price = 1000.0 * float(priced.sum()) / total_q
+    if no_qty_value.sum() > 0 and price > 0:
+        qty = qty + 1000.0 * no_qty_value / price
+        share = float(no_qty_value.sum() / max(value.sum(), 1e-300))
+        if share >= 0.001:
+            notes.append(
+                f"{share:.1%} of trade value had no quantity in the trade source; "
+                "converted at the basket's unit value"
+            )
+    notes.append(
+        "tonnes of contained metal (catalog content factors)"
+        if content_basis
+        else "tonnes gross weight of the HS products"
+    )
+    return qty, price, content_basis, notes
+
+
+@dataclass(frozen=True, eq=False)
+class YearTrade:
+    """One year of a stage's trade on a baseline's basis, without production.
+
+    Per flow the exporter, the importer and the quantity (tonnes, or kUSD for a value
+    basket); the basket's unit value; the trade source.
+    """
+
+    exporter: np.ndarray
+    importer: np.ndarray
+    quantity: np.ndarray
+    price_usd_per_t: float
+    source: str
+
+
+def yearly_trade(
+    store: Store,
+    commodity: str,
+    years: list[int] | range,
+    *,
+    stage: str | None = None,
+    hs6: tuple[str, ...] | list[str] | None = None,
+    trade_source: str | None = None,
+    measure: Measure = "quantity",
+    parameters: CommodityParameters | None = None,
+) -> dict[int, YearTrade]:
+    """The trade :func:`build_baseline` would build its matrix and price from, for many years.
+
+    One query per trade source instead of several per year. Years without trade (or without
+    quantities, for a quantity basket) are left out. ``trade_t[i, j]`` of the year's
+    baseline is the sum of ``quantity`` over the flows from ``countries[i]`` to
+    ``countries[j]``; ``price_usd_per_t`` is the baseline's.
+    """
+    cid = commodities.resolve(commodity)
+    params = parameters or commodity_parameters(cid)
+    spec, codes_given = _stage_spec(cid, params, stage, hs6)
+    cache: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    chosen: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    sources = _trade.trade_sources(store)
+    for year in sorted({int(y) for y in years}):
+        try:
+            source, _, codes = _choose_source(
+                store, cid, year, spec, codes_given, trade_source, cache, sources
+            )
+        except DataMissingError:
+            continue
+        chosen.setdefault((source, codes), []).append(year)
+    out: dict[int, YearTrade] = {}
+    for (source, codes), picked in chosen.items():
+        flows = _trade.load_flows(store, _basket(cid, codes), picked, source)
+        flows = flows[flows["exporter"] != flows["importer"]]
+        for key, part in flows.groupby("year", sort=True):
+            when = int(str(key))
+            try:
+                qty, price, _, _ = _quantities(part, cid, spec, codes, source, when, measure)
+            except DataMissingError:
+                continue
+            exporters = part["exporter"].to_numpy(dtype=object)
+            out[when] = YearTrade(
+                exporters, part["importer"].to_numpy(dtype=object), qty, price, source
+            )
+    return out
 
 
 def build_baseline(
@@ -400,18 +550,8 @@ def build_baseline(
     """
     cid = commodities.resolve(commodity)
     params = parameters or commodity_parameters(cid)
-    codes_given = tuple(str(c).zfill(6) for c in hs6) if hs6 else None
-    default = "custom" if codes_given else None
-    stage_name = stage or default or default_stage(cid)
-    if stage_name in params.stages:
-        spec = params.stages[stage_name]
-    elif codes_given:
-        spec = StageSpec(name=stage_name, hs92=codes_given, hs17=codes_given)
-    else:
-        raise InputError(
-            f"{cid} has no stage {stage_name!r}; stages: {', '.join(params.stages)}",
-            column="stage",
-        )
+    spec, codes_given = _stage_spec(cid, params, stage, hs6)
+    stage_name = spec.name
     source, revision, codes = _choose_source(store, cid, int(year), spec, codes_given, trade_source)
     flows = _trade.load_flows(store, _basket(cid, codes), [int(year)], source)
     flows = flows[flows["exporter"] != flows["importer"]]
@@ -419,45 +559,10 @@ def build_baseline(
     notes += [f"trade quality: {n}" for n in _trade.quality_notes(store, source, [year], codes)]
     if spec.note:
         notes.append(spec.note)
-
-    content = commodities.get(cid).hs_content
-    content_basis = measure == "quantity" and all(c in content for c in codes)
-    value = flows["value_kusd"].to_numpy(dtype=float)
-    no_qty_value = flows["value_no_qty_kusd"].to_numpy(dtype=float)
-    if measure == "value":
-        qty = value.copy()
-        price = 1000.0
-        notes.append(
-            "measure: trade value in thousand USD (not tonnes); production figures not used: "
-            + IMPLIED_NOTE
-        )
-    else:
-        qty = (
-            flows["content_t"].fillna(0.0).to_numpy(dtype=float)
-            if content_basis
-            else flows["quantity_t"].to_numpy(dtype=float)
-        )
-        priced = value - no_qty_value
-        total_q = float(qty.sum())
-        if total_q <= 0:
-            raise DataMissingError(
-                f"trade of {cid} ({stage_name}) in {year} in {source} has no quantities; "
-                "use measure='value' or a source with quantities"
-            )
-        price = 1000.0 * float(priced.sum()) / total_q
-        if no_qty_value.sum() > 0 and price > 0:
-            qty = qty + 1000.0 * no_qty_value / price
-            share = float(no_qty_value.sum() / max(value.sum(), 1e-300))
-            if share >= 0.001:
-                notes.append(
-                    f"{share:.1%} of trade value had no quantity in the trade source; "
-                    "converted at the basket's unit value"
-                )
-        notes.append(
-            "tonnes of contained metal (catalog content factors)"
-            if content_basis
-            else "tonnes gross weight of the HS products"
-        )
+    qty, price, content_basis, more = _quantities(
+        flows, cid, spec, codes, source, int(year), measure
+    )
+    notes += more
 
     prod = pd.DataFrame(columns=["country", "production_t"])
     if measure == "quantity" and spec.production:

@@ -9,7 +9,7 @@ set, the rows with the wrong direction and the cases the store could not compare
 ``placebo=true`` every row also gets its flow in event-free years (the market's own swing)
 and its noise floor, and ``meta.placebo`` the swing and the floor beside the model's MAE
 (:mod:`minsec.disrupt.backtest_placebo`). The answer is cached per store (a back-test of
-every case takes a few seconds; the placebo a few more).
+every case takes a few seconds; the placebo about one more).
 """
 
 from __future__ import annotations
