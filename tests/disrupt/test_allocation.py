@@ -531,6 +531,11 @@ def test_one_month_complete_sharing_has_a_closed_form(
 # ----------------------------------------------------------------- independent LP
 
 
+#: The oracle solves to the same feasibility tolerances as the module (scipy's default 1e-7
+#: let its own optimum sit 1e-7 off, as large as the agreement asked of the two).
+_EXACT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
 def _linprog_lexicographic(case: Case, z_tolerance: float = 1e-9) -> tuple[float, float, float]:
     """The methods' LP written naively, solved by scipy: (z*, total at z*, total alone)."""
     from scipy.optimize import linprog
@@ -590,16 +595,16 @@ def _linprog_lexicographic(case: Case, z_tolerance: float = 1e-9) -> tuple[float
 
     c1 = np.zeros(n)
     c1[zi] = 1.0
-    first = linprog(c1, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    first = linprog(c1, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs", options=_EXACT)
     assert first.status == 0, first.message
     z_star = float(first.x[zi])
     c2 = np.zeros(n)
     c2[n_x:zi] = 1.0
     bounds2 = list(bounds)
     bounds2[zi] = (0.0, z_star + z_tolerance)
-    second = linprog(c2, A_ub=a_ub, b_ub=b_ub, bounds=bounds2, method="highs")
+    second = linprog(c2, A_ub=a_ub, b_ub=b_ub, bounds=bounds2, method="highs", options=_EXACT)
     assert second.status == 0, second.message
-    alone = linprog(c2, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    alone = linprog(c2, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs", options=_EXACT)
     assert alone.status == 0, alone.message
     return z_star, float(second.fun), float(alone.fun)
 
