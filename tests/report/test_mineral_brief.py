@@ -234,6 +234,10 @@ def test_brief_says_how_the_model_did_on_real_cases(default_store: Store, tmp_pa
     held = floors[floors["in_mae"].astype(bool) & (floors["set"] == "holdout")
                   & ~has_note(floors) & floors["noise_floor_pp"].notna()]  # fmt: skip
     assert record.floor["rows"] == len(held) > 5
+    mine = floors[(floors["scenario"] == "china-graphite-2023") & (floors["flow"] == "from others")]
+    assert own[("china-graphite-2023", "from others")]["floor_pp"] == pytest.approx(
+        mine["noise_floor_pp"].iloc[0]
+    )
     assert record.floor["floor_pp"] == pytest.approx(held["noise_floor_pp"].mean())
     assert record.floor["model_pp"] == pytest.approx(held["error_pp"].abs().mean())
     assert 5 < record.floor["others_pct"] < 50

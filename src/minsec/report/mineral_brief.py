@@ -104,13 +104,13 @@ class TrackRecord:
 
     ``mae`` has one row per statistic and set (``label``, ``set``, ``mae_pp``, ``rows``,
     ``cases``); ``rows`` the trade rows of the cases on the briefing's mineral (predicted
-    and observed change, error, data note); ``missing`` the cases the store could not
-    compare, with the reason; ``message`` why there is no record at all. ``floor``: the
-    placebo (:mod:`minsec.disrupt.backtest_placebo`) — ``others_pct`` and ``price_pct``, the
-    median change in a year without an event of imports from other suppliers and of the unit
-    value, and on the held-out trade rows without data defects that have such years
-    ``floor_pp`` (the noise floor), ``model_pp`` (the model's MAE) and ``rows``; empty when
-    the store has no event-free years for them.
+    and observed change, error, data note, noise floor or ``None``); ``missing`` the cases
+    the store could not compare, with the reason; ``message`` why there is no record at
+    all. ``floor``: the placebo (:mod:`minsec.disrupt.backtest_placebo`) — ``others_pct``
+    and ``price_pct``, the median change in a year without an event of imports from other
+    suppliers and of the unit value, and on the held-out trade rows without data defects
+    that have such years ``floor_pp`` (the noise floor), ``model_pp`` (the model's MAE) and
+    ``rows``; empty when the store has no event-free years for them.
     """
 
     mae: list[dict[str, Any]] = field(default_factory=list)
@@ -645,11 +645,16 @@ def _track_record(store: Store, mineral: str, cites: Citations) -> TrackRecord:
                 "observed_pct": float(rec["observed_change_pct"]),
                 "error_pp": float(rec["error_pp"]),
                 "note": str(rec.get("data_note") or ""),
+                "floor_pp": _number_or_none(rec["noise_floor_pp"]),
             }
         )
     record.missing = [f"{r['scenario']}: {r['status']}" for r in summary.missing.to_dict("records")]
     record.floor = _floor(pl.floor_table(frame), pl.swing_table(quiet))
     return record
+
+
+def _number_or_none(value: Any) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 def _floor(floors: pd.DataFrame, swings: pd.DataFrame) -> dict[str, float]:
