@@ -49,7 +49,10 @@ from .backtest import (
     Comparison,
     Period,
     backtest_scenarios,
+    case_rows,
+    finish,
     has_note,
+    prepare,
 )
 from .scenario import Scenario, _commodity_parameters
 
@@ -321,8 +324,6 @@ def backtest_with_placebo(
 
     Returns the frame with :func:`with_floor`'s columns, and the placebo itself.
     """
-    from .backtest import case_rows, finish, prepare
-
     cases, status = prepare(store, names, trade_source=trade_source, progress=progress)
     frame = finish([*(case_rows(c) for c in cases), status])
     found = placebo(store, cases, trade_source=trade_source, progress=progress)

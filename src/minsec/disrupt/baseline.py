@@ -308,6 +308,7 @@ def _choose_source(
     calls, ``sources`` is :func:`minsec.assess._trade.trade_sources` fetched once.
     """
     found = _trade.trade_sources(store) if sources is None else sources
+    cache = {} if years_cache is None else years_cache
     if trade_source is not None:
         source, revision = _trade.trade_source(store, trade_source)
         candidates = [(source, revision)]
@@ -320,12 +321,9 @@ def _choose_source(
             reasons.append(f"{source} ({revision}) has no HS code for this stage")
             continue
         key = (str(source), codes)
-        if years_cache is None or key not in years_cache:
-            years = _years_with_rows(store, str(source), codes)
-            if years_cache is not None:
-                years_cache[key] = years
-        else:
-            years = years_cache[key]
+        if key not in cache:
+            cache[key] = _years_with_rows(store, str(source), codes)
+        years = cache[key]
         if year in years:
             return str(source), str(revision), codes
         reasons.append(
